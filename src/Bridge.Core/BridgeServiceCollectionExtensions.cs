@@ -1,0 +1,31 @@
+using Bridge.Events;
+using Bridge.Http;
+using Bridge.Streaming;
+using Microsoft.Extensions.Configuration;
+using Microsoft.Extensions.DependencyInjection.Extensions;
+
+namespace Microsoft.Extensions.DependencyInjection;
+
+/// <summary>Registers Bridge's core services: the stream hub, the HTTP handlers and their settings.</summary>
+public static class BridgeServiceCollectionExtensions
+{
+    /// <summary>
+    /// Registers the hub and the HTTP handlers, binding <see cref="SseOptions"/>, <see cref="TailOptions"/> and
+    /// <see cref="PublishOptions"/> from their sections, validated at start-up. An <see cref="IEventLog"/> must be
+    /// registered too, for example with <c>AddTableEventLog</c>.
+    /// </summary>
+    public static IServiceCollection AddBridgeCore(this IServiceCollection services, IConfiguration configuration)
+    {
+        services.AddOptions<SseOptions>().Bind(configuration.GetSection(SseOptions.SectionName)).ValidateDataAnnotations().ValidateOnStart();
+        services.AddOptions<TailOptions>().Bind(configuration.GetSection(TailOptions.SectionName)).ValidateDataAnnotations().ValidateOnStart();
+        services.AddOptions<PublishOptions>().Bind(configuration.GetSection(PublishOptions.SectionName)).ValidateDataAnnotations().ValidateOnStart();
+        services.TryAddSingleton(TimeProvider.System);
+        services.TryAddSingleton<LocalCommitFeed>();
+        services.TryAddSingleton<StreamHub>();
+        services.AddHostedService(provider => provider.GetRequiredService<StreamHub>());
+        services.TryAddSingleton<BridgeHttpHandlers>();
+        services.AddHealthChecks();
+        services.AddProblemDetails();
+        return services;
+    }
+}

@@ -1,0 +1,351 @@
+using System.Buffers;
+using System.Text;
+using System.Text.Json;
+using Bridge.Events;
+using Bridge.Streaming;
+using Microsoft.AspNetCore.Http;
+using Microsoft.AspNetCore.Http.Features;
+using Microsoft.Extensions.Diagnostics.HealthChecks;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Options;
+
+namespace Bridge.Http;
+
+/// <summary>
+/// Bridge's HTTP API. Both hosts call these same handlers: the standalone server maps them as endpoints
+/// (<see cref="BridgeEndpointRouteBuilderExtensions.MapBridgeApi"/>) and the Functions app calls them from its HTTP
+/// triggers, so the two cannot drift apart.
+/// </summary>
+public sealed partial class BridgeHttpHandlers(
+    StreamHub hub,
+    IEventLog log,
+    HealthCheckService health,
+    IOptions<PublishOptions> publishOptions,
+    ILogger<BridgeHttpHandlers> logger)
+{
+    /// <summary>The header that makes a publish idempotent.</summary>
+    public const string IdempotencyKeyHeader = "Idempotency-Key";
+
+    private static readonly JsonSerializerOptions JsonOptions = JsonSerializerOptions.Web;
+    private static readonly UTF8Encoding StrictUtf8 = new(encoderShouldEmitUTF8Identifier: false, throwOnInvalidBytes: true);
+
+    private readonly PublishOptions _publish = publishOptions.Value;
+
+    /// <summary>
+    /// <c>GET streams/{stream}/events</c>: a bounded Server-Sent Events response, replaying from the cursor
+    /// (<c>Last-Event-ID</c>, else <c>?lastEventId=</c>) and then live.
+    /// </summary>
+    public async Task SubscribeAsync(HttpContext context, string? stream)
+    {
+        ArgumentNullException.ThrowIfNull(context);
+        if (!StreamName.TryParse(stream, out var name, out var error))
+        {
+            await Problems.InvalidStreamName(error).ExecuteAsync(context).ConfigureAwait(false);
+            return;
+        }
+
+        var cursor = StreamCursor.From(
+            context.Request.Headers["Last-Event-ID"].ToString(),
+            context.Request.Query[StreamCursor.QueryParameter].ToString());
+
+        var response = context.Response;
+        response.StatusCode = StatusCodes.Status200OK;
+        response.ContentType = "text/event-stream";
+        response.Headers.CacheControl = "no-cache";
+        response.Headers["X-Accel-Buffering"] = "no";
+        context.Features.Get<IHttpResponseBodyFeature>()?.DisableBuffering();
+        await hub.SubscribeAsync(name, cursor, response.BodyWriter, context.RequestAborted).ConfigureAwait(false);
+    }
+
+    /// <summary>
+    /// <c>POST streams/{stream}/events</c>: publishes the body as one event. <c>?type=</c> sets the type and the
+    /// <c>Idempotency-Key</c> header makes it idempotent. 201 for a new event, 200 for a duplicate.
+    /// </summary>
+    public async Task PublishAsync(HttpContext context, string? stream)
+    {
+        ArgumentNullException.ThrowIfNull(context);
+        var result = await PublishOneAsync(context, stream).ConfigureAwait(false);
+        await result.ExecuteAsync(context).ConfigureAwait(false);
+    }
+
+    /// <summary>
+    /// <c>POST streams/{stream}/events/batch</c>: publishes many events in order, from a JSON body
+    /// <c>{"events":[{"type":…,"data":…,"idempotencyKey":…}]}</c>. 201 when any event is new, 200 when all are duplicates.
+    /// </summary>
+    public async Task PublishBatchAsync(HttpContext context, string? stream)
+    {
+        ArgumentNullException.ThrowIfNull(context);
+        var result = await PublishManyAsync(context, stream).ConfigureAwait(false);
+        await result.ExecuteAsync(context).ConfigureAwait(false);
+    }
+
+    /// <summary><c>GET health</c>: 200 when healthy, 503 when storage cannot be reached; the body says which check failed.</summary>
+    public async Task HealthAsync(HttpContext context)
+    {
+        ArgumentNullException.ThrowIfNull(context);
+        var report = await health.CheckHealthAsync(context.RequestAborted).ConfigureAwait(false);
+        var body = new HealthResponse(
+            report.Status.ToString(),
+            report.Entries.ToDictionary(entry => entry.Key, entry => new HealthCheckEntry(entry.Value.Status.ToString(), entry.Value.Description)));
+        context.Response.Headers.CacheControl = "no-store";
+        var status = report.Status == HealthStatus.Unhealthy ? StatusCodes.Status503ServiceUnavailable : StatusCodes.Status200OK;
+        await TypedResults.Json(body, JsonOptions, statusCode: status).ExecuteAsync(context).ConfigureAwait(false);
+    }
+
+    private async Task<IResult> PublishOneAsync(HttpContext context, string? stream)
+    {
+        if (!StreamName.TryParse(stream, out var name, out var error))
+        {
+            return Problems.InvalidStreamName(error);
+        }
+
+        var types = context.Request.Query["type"];
+        if (types.Count > 1)
+        {
+            return Problems.InvalidEventType("Give the 'type' query parameter at most once.");
+        }
+
+        if (!EventType.TryParse(types.ToString(), out var type, out error))
+        {
+            return Problems.InvalidEventType(error);
+        }
+
+        if (!TryReadIdempotencyKey(context.Request, out var key, out var keyProblem))
+        {
+            return keyProblem;
+        }
+
+        var data = await ReadBodyAsync(context.Request, EventData.MaxBytes, context.RequestAborted).ConfigureAwait(false);
+        if (data is null)
+        {
+            return Problems.EventTooLarge($"Event data has at most {EventData.MaxBytes} bytes (256 KiB).");
+        }
+
+        if (!EventData.TryValidate(data, out var dataProblem))
+        {
+            return dataProblem.Kind == EventDataProblemKind.TooLarge
+                ? Problems.EventTooLarge(dataProblem.Message)
+                : Problems.DataNotUtf8(dataProblem.Message);
+        }
+
+        return await AppendAsync(context, name, [new NewEvent(type, data, key)], results =>
+        {
+            var result = results[0];
+            return TypedResults.Json(
+                new PublishResponse(name.Value, result.Id),
+                JsonOptions,
+                statusCode: result.IsDuplicate ? StatusCodes.Status200OK : StatusCodes.Status201Created);
+        }).ConfigureAwait(false);
+    }
+
+    private async Task<IResult> PublishManyAsync(HttpContext context, string? stream)
+    {
+        if (!StreamName.TryParse(stream, out var name, out var error))
+        {
+            return Problems.InvalidStreamName(error);
+        }
+
+        if (!TryReadIdempotencyKey(context.Request, out var baseKey, out var keyProblem))
+        {
+            return keyProblem;
+        }
+
+        var body = await ReadBodyAsync(context.Request, _publish.MaxBatchBytes, context.RequestAborted).ConfigureAwait(false);
+        if (body is null)
+        {
+            return Problems.BatchTooLarge($"A batch request body has at most {_publish.MaxBatchBytes} bytes.");
+        }
+
+        PublishBatchRequest? request;
+        try
+        {
+            request = JsonSerializer.Deserialize<PublishBatchRequest>(body, JsonOptions);
+        }
+        catch (JsonException exception)
+        {
+            return Problems.InvalidBatch($"The body is not valid JSON for a batch: {exception.Message}");
+        }
+
+        if (request?.Events is not { Count: > 0 } items)
+        {
+            return Problems.InvalidBatch("The body must be a JSON object with a non-empty \"events\" array.");
+        }
+
+        if (items.Count > _publish.MaxBatchEvents)
+        {
+            return Problems.BatchTooLarge($"A batch holds at most {_publish.MaxBatchEvents} events; this one has {items.Count}.");
+        }
+
+        var events = new List<NewEvent>(items.Count);
+        var errors = new Dictionary<string, string[]>();
+        for (var index = 0; index < items.Count; index++)
+        {
+            if (TryCreateEvent(items[index], index, baseKey, out var newEvent, out var field, out var problem))
+            {
+                events.Add(newEvent);
+            }
+            else
+            {
+                errors[$"events[{index}].{field}"] = [problem];
+            }
+        }
+
+        if (errors.Count > 0)
+        {
+            return Problems.InvalidBatch($"{errors.Count} of the {items.Count} events are not valid; nothing was stored.", errors);
+        }
+
+        return await AppendAsync(context, name, events, results => TypedResults.Json(
+            new PublishBatchResponse(name.Value, [.. results.Select(result => new PublishBatchResult(result.Id, result.IsDuplicate))]),
+            JsonOptions,
+            statusCode: results.All(result => result.IsDuplicate) ? StatusCodes.Status200OK : StatusCodes.Status201Created)).ConfigureAwait(false);
+    }
+
+    /// <summary>
+    /// Validates one batch item. An item without its own key gets <c>{Idempotency-Key}#{index}</c> when the request
+    /// has the header, so a retried batch is stored once even without per-event keys.
+    /// </summary>
+    private static bool TryCreateEvent(
+        PublishBatchItem? item,
+        int index,
+        IdempotencyKey? baseKey,
+        [System.Diagnostics.CodeAnalysis.NotNullWhen(true)] out NewEvent? newEvent,
+        out string field,
+        out string problem)
+    {
+        newEvent = null;
+        problem = string.Empty;
+        field = "type";
+        if (item is null)
+        {
+            (field, problem) = ("", "An event must be a JSON object.");
+            return false;
+        }
+
+        if (!EventType.TryParse(item.Type, out var type, out var error))
+        {
+            problem = error;
+            return false;
+        }
+
+        field = "idempotencyKey";
+        IdempotencyKey? key = null;
+        var keyText = item.IdempotencyKey ?? (baseKey is { } header ? $"{header.Value}#{index}" : null);
+        if (keyText is not null)
+        {
+            if (!IdempotencyKey.TryParse(keyText, out var parsed, out error))
+            {
+                problem = error;
+                return false;
+            }
+
+            key = parsed;
+        }
+
+        field = "data";
+        byte[] data;
+        try
+        {
+            data = StrictUtf8.GetBytes(item.Data ?? string.Empty);
+        }
+        catch (EncoderFallbackException)
+        {
+            problem = "The data holds an unpaired surrogate, which is not valid Unicode text.";
+            return false;
+        }
+
+        if (!EventData.TryValidate(data, out var dataProblem))
+        {
+            problem = dataProblem.Message;
+            return false;
+        }
+
+        newEvent = new NewEvent(type, data, key);
+        return true;
+    }
+
+    private async Task<IResult> AppendAsync(
+        HttpContext context,
+        StreamName stream,
+        List<NewEvent> events,
+        Func<IReadOnlyList<AppendResult>, IResult> respond)
+    {
+        try
+        {
+            return respond(await log.AppendAsync(stream, events, context.RequestAborted).ConfigureAwait(false));
+        }
+        catch (EventLogUnavailableException exception)
+        {
+            LogPublishFailed(exception, stream.Value, events.Count);
+            context.Response.Headers.RetryAfter = "5";
+            return Problems.StorageUnavailable(
+                "Events could not be stored because storage is unavailable. Retry with the same Idempotency-Key; events already stored are not stored twice.");
+        }
+    }
+
+    private static bool TryReadIdempotencyKey(
+        HttpRequest request,
+        out IdempotencyKey? key,
+        [System.Diagnostics.CodeAnalysis.NotNullWhen(false)] out IResult? problem)
+    {
+        key = null;
+        problem = null;
+        var values = request.Headers[IdempotencyKeyHeader];
+        if (values.Count == 0)
+        {
+            return true;
+        }
+
+        if (values.Count > 1)
+        {
+            problem = Problems.InvalidIdempotencyKey($"Send the {IdempotencyKeyHeader} header once.");
+            return false;
+        }
+
+        if (!IdempotencyKey.TryParse(values[0], out var parsed, out var error))
+        {
+            problem = Problems.InvalidIdempotencyKey(error);
+            return false;
+        }
+
+        key = parsed;
+        return true;
+    }
+
+    /// <summary>Reads the whole body, or returns null as soon as it exceeds <paramref name="limit"/> bytes.</summary>
+    private static async Task<byte[]?> ReadBodyAsync(HttpRequest request, int limit, CancellationToken cancellationToken)
+    {
+        if (request.ContentLength > limit)
+        {
+            return null;
+        }
+
+        var reader = request.BodyReader;
+        while (true)
+        {
+            var read = await reader.ReadAsync(cancellationToken).ConfigureAwait(false);
+            var buffer = read.Buffer;
+            if (buffer.Length > limit)
+            {
+                reader.AdvanceTo(buffer.End);
+                return null;
+            }
+
+            if (read.IsCompleted)
+            {
+                var body = buffer.ToArray();
+                reader.AdvanceTo(buffer.End);
+                return body;
+            }
+
+            reader.AdvanceTo(buffer.Start, buffer.End);
+        }
+    }
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Publish of {Events} event(s) to stream {Stream} failed: storage is unavailable")]
+    private partial void LogPublishFailed(Exception exception, string stream, int events);
+
+    private sealed record HealthResponse(string Status, IReadOnlyDictionary<string, HealthCheckEntry> Checks);
+
+    private sealed record HealthCheckEntry(string Status, string? Description);
+}

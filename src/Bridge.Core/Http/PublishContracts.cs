@@ -1,0 +1,16 @@
+namespace Bridge.Http;
+
+/// <summary>The answer to a publish: the stream and the event's id (the original id for a duplicate).</summary>
+public sealed record PublishResponse(string Stream, long Id);
+
+/// <summary>The body of a batch publish.</summary>
+public sealed record PublishBatchRequest(IReadOnlyList<PublishBatchItem>? Events);
+
+/// <summary>One event of a batch publish. <see cref="Data"/> is text, stored as UTF-8.</summary>
+public sealed record PublishBatchItem(string? Type, string? Data, string? IdempotencyKey);
+
+/// <summary>The answer to a batch publish: one result per event, in order.</summary>
+public sealed record PublishBatchResponse(string Stream, IReadOnlyList<PublishBatchResult> Events);
+
+/// <summary>One event's result in a batch publish.</summary>
+public sealed record PublishBatchResult(long Id, bool Duplicate);

@@ -1,0 +1,3 @@
+using Bridge.Server;
+
+await BridgeServer.Create(args).RunAsync();

@@ -1,0 +1,204 @@
+using System.Collections.Concurrent;
+using System.Runtime.CompilerServices;
+using Azure;
+using Bridge.Events;
+using Bridge.TableStorage.Rest;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Options;
+
+namespace Bridge.TableStorage;
+
+/// <summary>
+/// The event log on Azure Table Storage (or Azurite). See <see cref="EventRows"/> for the layout and
+/// <see cref="StreamAppender"/> for how appends stay gap-free and idempotent across processes.
+/// </summary>
+public sealed partial class TableEventLog : IEventLog, IDisposable
+{
+    private readonly TableClient _table;
+    private readonly TableEventLogOptions _options;
+    private readonly LocalCommitFeed _commits;
+    private readonly TimeProvider _time;
+    private readonly ILogger<TableEventLog> _logger;
+    private readonly ConcurrentDictionary<StreamName, StreamAppender> _appenders = new();
+    private readonly ITimer _retireTimer;
+    private readonly Lock _tableGate = new();
+    private Task? _tableCreated;
+
+    /// <summary>Creates the event log. The table is created on first use.</summary>
+    public TableEventLog(
+        TableClient table,
+        IOptions<TableEventLogOptions> options,
+        LocalCommitFeed commits,
+        TimeProvider time,
+        ILogger<TableEventLog> logger)
+    {
+        _table = table;
+        _options = options.Value;
+        _commits = commits;
+        _time = time;
+        _logger = logger;
+        var sweep = TimeSpan.FromMinutes(1);
+        _retireTimer = time.CreateTimer(_ => RetireIdleAppenders(), null, sweep, sweep);
+    }
+
+    /// <inheritdoc />
+    public async Task<IReadOnlyList<AppendResult>> AppendAsync(
+        StreamName stream,
+        IReadOnlyList<NewEvent> events,
+        CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(events);
+        if (events.Count == 0)
+        {
+            return [];
+        }
+
+        await EnsureTableAsync(stream, cancellationToken).ConfigureAwait(false);
+        var append = new PendingAppend(events, cancellationToken);
+        while (!_appenders.GetOrAdd(stream, CreateAppender).TryEnqueue(append))
+        {
+            // That appender was retired for idleness between the lookup and the enqueue; the next lookup makes a new one.
+            _appenders.TryRemove(KeyValuePair.Create(stream, _appenders[stream]));
+        }
+
+        return await append.Completion.Task.WaitAsync(cancellationToken).ConfigureAwait(false);
+    }
+
+    /// <inheritdoc />
+    public async Task<long> GetLastIdAsync(StreamName stream, CancellationToken cancellationToken = default)
+    {
+        await EnsureTableAsync(stream, cancellationToken).ConfigureAwait(false);
+        try
+        {
+            var head = await _table.GetEntityIfExistsAsync(stream.Value, EventRows.HeadRowKey, EventRows.DecodeHead, cancellationToken)
+                .ConfigureAwait(false);
+            return head.HasValue ? head.Value : 0;
+        }
+        catch (RequestFailedException exception)
+        {
+            throw Unavailable(stream, "read the head of", exception);
+        }
+    }
+
+    /// <inheritdoc />
+    /// <remarks>The next page is requested while the caller handles the current one.</remarks>
+    public async IAsyncEnumerable<IReadOnlyList<StoredEvent>> ReadAsync(
+        StreamName stream,
+        long afterId,
+        long throughId,
+        [EnumeratorCancellation] CancellationToken cancellationToken = default)
+    {
+        ArgumentOutOfRangeException.ThrowIfNegative(afterId);
+        if (throughId <= afterId)
+        {
+            yield break;
+        }
+
+        await EnsureTableAsync(stream, cancellationToken).ConfigureAwait(false);
+        var pages = _table.QueryAsync(
+                EventRows.RangeFilter(stream, afterId, throughId), null, TableLimits.MaxPageSize, EventRows.DecodeEvent, cancellationToken)
+            .AsPages()
+            .GetAsyncEnumerator(cancellationToken);
+        await using var _ = pages.ConfigureAwait(false);
+
+        var expectedId = afterId + 1;
+        var next = MoveNextAsync(pages, stream);
+        while (await next.ConfigureAwait(false))
+        {
+            var events = pages.Current.Values;
+            next = MoveNextAsync(pages, stream);
+            if (events.Count == 0)
+            {
+                continue;
+            }
+
+            foreach (var stored in events)
+            {
+                if (stored.Id != expectedId++)
+                {
+                    throw MissingEvent(stream, expectedId - 1);
+                }
+            }
+
+            yield return events;
+        }
+
+        if (expectedId <= throughId)
+        {
+            throw MissingEvent(stream, expectedId);
+        }
+    }
+
+    /// <inheritdoc />
+    public void Dispose() => _retireTimer.Dispose();
+
+    private static async Task<bool> MoveNextAsync(IAsyncEnumerator<Page<StoredEvent>> pages, StreamName stream)
+    {
+        try
+        {
+            return await pages.MoveNextAsync().ConfigureAwait(false);
+        }
+        catch (RequestFailedException exception)
+        {
+            throw Unavailable(stream, "read events of", exception);
+        }
+    }
+
+    private StreamAppender CreateAppender(StreamName stream) =>
+        new(stream, _table, _options.IdempotencyWindowEvents, _time, _commits, _logger);
+
+    private void RetireIdleAppenders()
+    {
+        var idle = TimeSpan.FromMinutes(_options.WriterIdleMinutes);
+        foreach (var (stream, appender) in _appenders)
+        {
+            if (appender.TryRetire(idle))
+            {
+                _appenders.TryRemove(KeyValuePair.Create(stream, appender));
+            }
+        }
+    }
+
+    private async Task EnsureTableAsync(StreamName stream, CancellationToken cancellationToken)
+    {
+        Task created;
+        lock (_tableGate)
+        {
+            created = _tableCreated ??= CreateTableAsync();
+        }
+
+        try
+        {
+            await created.WaitAsync(cancellationToken).ConfigureAwait(false);
+        }
+        catch (RequestFailedException exception)
+        {
+            lock (_tableGate)
+            {
+                // Let the next call try again rather than remembering the failure.
+                if (_tableCreated == created)
+                {
+                    _tableCreated = null;
+                }
+            }
+
+            throw Unavailable(stream, "create the events table for", exception);
+        }
+    }
+
+    private async Task CreateTableAsync()
+    {
+        await _table.CreateIfNotExistsAsync().ConfigureAwait(false);
+        LogTableReady(_table.Name);
+    }
+
+    private static EventLogUnavailableException Unavailable(StreamName stream, string action, RequestFailedException exception) =>
+        new($"Table storage could not {action} stream '{stream}' ({exception.Status} {exception.ErrorCode}). Retry later.", exception);
+
+    private static InvalidOperationException MissingEvent(StreamName stream, long id) =>
+        new($"Stream '{stream}' has no row for event {id}, although its head says it was committed. " +
+            "Its rows were changed outside Bridge.");
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "Events table {Table} is ready")]
+    private partial void LogTableReady(string table);
+}
