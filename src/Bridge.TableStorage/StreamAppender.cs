@@ -245,18 +245,25 @@ internal sealed partial class StreamAppender
             _lastId = nextId - 1;
             return CommitOutcome.Committed;
         }
-        catch (TableTransactionFailedException failure) when (failure.Status is 409 or 412 &&
-                                                               failure.FailedOperationIndex is var failed &&
-                                                               (failed == headIndex || (failed < 0 && failure.Status == 412)))
+        catch (TableTransactionFailedException failure) when (failure.Status is 409 or 412)
         {
+            // Another writer committed first. The service names the first operation that failed, which is an event
+            // row (409, the id is taken) or the head (412, its ETag moved), depending on the order it checks them.
             LogConflict(_stream.Value, failure.Status);
-            return await CatchUpAsync(commitToken).ConfigureAwait(false) ? CommitOutcome.Committed : CommitOutcome.Conflict;
-        }
-        catch (TableTransactionFailedException failure) when (failure.Status == 409)
-        {
-            throw new InvalidOperationException(
-                $"Stream '{_stream}' holds event rows beyond the id its head row records, so its rows were changed " +
-                "outside Bridge. Restore the head row's LastId to the highest event id.", failure);
+            var knownLastId = _lastId;
+            if (await CatchUpAsync(commitToken).ConfigureAwait(false))
+            {
+                return CommitOutcome.Committed;
+            }
+
+            if (_lastId == knownLastId && failure.Status == 409 && failure.FailedOperationIndex != headIndex)
+            {
+                throw new InvalidOperationException(
+                    $"Stream '{_stream}' holds event rows beyond the id its head row records, so its rows were changed " +
+                    "outside Bridge. Restore the head row's LastId to the highest event id.", failure);
+            }
+
+            return CommitOutcome.Conflict;
         }
     }
 
@@ -368,8 +375,8 @@ internal sealed partial class StreamAppender
         var error = exception as EventLogUnavailableException ?? exception switch
         {
             RequestFailedException storage => new EventLogUnavailableException(
-                $"Table storage did not accept the append to stream '{_stream}' ({storage.Status} {storage.ErrorCode}). " +
-                "Some events may be stored; retry with the same idempotency keys to store each exactly once.",
+                $"Table storage {TableEventLog.Describe(storage)}, so the append to stream '{_stream}' may not be complete. " +
+                "Retry it with the same idempotency keys: events already stored are not stored twice.",
                 storage),
             _ => exception,
         };

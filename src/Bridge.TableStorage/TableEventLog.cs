@@ -193,7 +193,11 @@ public sealed partial class TableEventLog : IEventLog, IDisposable
     }
 
     private static EventLogUnavailableException Unavailable(StreamName stream, string action, RequestFailedException exception) =>
-        new($"Table storage could not {action} stream '{stream}' ({exception.Status} {exception.ErrorCode}). Retry later.", exception);
+        new($"Could not {action} stream '{stream}': Table storage {Describe(exception)}. Retry later.", exception);
+
+    /// <summary>Says what storage did, for messages: "could not be reached", or "answered 503 ServerBusy".</summary>
+    internal static string Describe(RequestFailedException exception) =>
+        exception.Status == 0 ? "could not be reached" : $"answered {exception.Status} {exception.ErrorCode}".TrimEnd();
 
     private static InvalidOperationException MissingEvent(StreamName stream, long id) =>
         new($"Stream '{stream}' has no row for event {id}, although its head says it was committed. " +

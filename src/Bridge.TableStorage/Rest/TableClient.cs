@@ -292,13 +292,31 @@ public class TableClient
     // and once buffered, a response holds no connection or other unmanaged resource.
     private async Task<Response> SendAsync(HttpMessage message, CancellationToken cancellationToken)
     {
-        await _pipeline.SendAsync(message, cancellationToken).ConfigureAwait(false);
+        try
+        {
+            await _pipeline.SendAsync(message, cancellationToken).ConfigureAwait(false);
+        }
+        catch (AggregateException retriesExhausted)
+        {
+            // Azure.Core's retry policy reports every failed attempt together; callers get one exception to handle.
+            throw new RequestFailedException(
+                0,
+                $"The Table service could not be reached after {retriesExhausted.InnerExceptions.Count} attempts: {retriesExhausted.InnerExceptions[^1].Message}",
+                null,
+                retriesExhausted);
+        }
+
         return message.Response;
     }
 
     private static RequestFailedException CreateException(Response response)
     {
         var (code, text) = ReadError(response.Content.ToString());
+        if (code is null && response.Headers.TryGetValue("x-ms-error-code", out var headerCode))
+        {
+            code = headerCode;
+        }
+
         return new RequestFailedException(
             response.Status,
             $"The Table service answered {response.Status} {response.ReasonPhrase} ({code ?? "no error code"}). {FirstLine(text)}",
@@ -306,8 +324,23 @@ public class TableClient
             null);
     }
 
+    // The service answers errors as OData JSON, or, for some (authentication among them), as XML.
     private static (string? Code, string Message) ReadError(string body)
     {
+        if (body.StartsWith('<'))
+        {
+            try
+            {
+                var error = System.Xml.Linq.XDocument.Parse(body).Root;
+                var code = error?.Element("Code")?.Value;
+                return (string.IsNullOrEmpty(code) ? null : code, error?.Element("Message")?.Value ?? string.Empty);
+            }
+            catch (System.Xml.XmlException)
+            {
+                return (null, body.Length > 200 ? body[..200] : body);
+            }
+        }
+
         try
         {
             using var document = JsonDocument.Parse(body);

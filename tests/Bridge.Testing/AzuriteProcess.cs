@@ -1,0 +1,121 @@
+using System.Diagnostics;
+using System.Text;
+using Bridge.TableStorage.Rest;
+
+namespace Bridge.Testing;
+
+/// <summary>
+/// A real Azurite Table service in its own process, on a free loopback port, keeping its data in memory. Every test
+/// assembly gets its own (<see cref="Shared"/>), so test runs never touch a developer's Azurite or each other.
+/// </summary>
+public sealed class AzuriteProcess : IAsyncDisposable
+{
+    private static readonly Lazy<Task<AzuriteProcess>> SharedInstance = new(() => StartAsync());
+
+    private readonly Process _process;
+    private readonly StringBuilder _output;
+
+    private AzuriteProcess(Process process, int port, StringBuilder output)
+    {
+        _process = process;
+        Port = port;
+        _output = output;
+    }
+
+    /// <summary>The instance shared by the tests of one assembly, started on first use and stopped at exit.</summary>
+    public static Task<AzuriteProcess> Shared => SharedInstance.Value;
+
+    public int Port { get; }
+
+    /// <summary>A connection string for this instance, with the development account's well-known key.</summary>
+    public string ConnectionString => ConnectionStringFor(Port);
+
+    /// <summary>A connection string for the development account at any port (a relay's, say).</summary>
+    public static string ConnectionStringFor(int port) =>
+        $"DefaultEndpointsProtocol=http;AccountName={TableConnectionString.DevelopmentAccountName};" +
+        $"AccountKey={TableConnectionString.DevelopmentAccountKey};TableEndpoint=http://127.0.0.1:{port}/{TableConnectionString.DevelopmentAccountName};";
+
+    public static async Task<AzuriteProcess> StartAsync()
+    {
+        if (!File.Exists(RepositoryPaths.AzuriteTable))
+        {
+            throw new InvalidOperationException(
+                $"Azurite is not installed at {RepositoryPaths.AzuriteTable}. Run 'npm ci' in the repository root, or use scripts/test.sh.");
+        }
+
+        var port = FreePort.Next();
+        var start = new ProcessStartInfo(RepositoryPaths.AzuriteTable)
+        {
+            RedirectStandardOutput = true,
+            RedirectStandardError = true,
+            UseShellExecute = false,
+        };
+        foreach (var argument in new[] { "--tableHost", "127.0.0.1", "--tablePort", port.ToString(System.Globalization.CultureInfo.InvariantCulture), "--inMemoryPersistence", "--disableTelemetry", "--skipApiVersionCheck" })
+        {
+            start.ArgumentList.Add(argument);
+        }
+
+        var output = new StringBuilder();
+        var process = Process.Start(start) ?? throw new InvalidOperationException("Azurite did not start.");
+        process.OutputDataReceived += (_, line) => { lock (output) { output.AppendLine(line.Data); } };
+        process.ErrorDataReceived += (_, line) => { lock (output) { output.AppendLine(line.Data); } };
+        process.BeginOutputReadLine();
+        process.BeginErrorReadLine();
+        var azurite = new AzuriteProcess(process, port, output);
+        AppDomain.CurrentDomain.ProcessExit += (_, _) => azurite.Kill();
+
+        using var http = new HttpClient { Timeout = TimeSpan.FromSeconds(2) };
+        var deadline = DateTime.UtcNow.AddSeconds(30);
+        while (true)
+        {
+            try
+            {
+                // Any answer, even 403 for an unsigned request, means the service is up.
+                using var _ = await http.GetAsync(new Uri($"http://127.0.0.1:{port}/devstoreaccount1/Tables"));
+                return azurite;
+            }
+            catch (HttpRequestException) when (DateTime.UtcNow < deadline && !process.HasExited)
+            {
+                await Task.Delay(100);
+            }
+            catch (Exception exception) when (exception is HttpRequestException or TaskCanceledException)
+            {
+                azurite.Kill();
+                throw new InvalidOperationException($"Azurite did not answer on port {port}. Its output:\n{azurite.Output}", exception);
+            }
+        }
+    }
+
+    public string Output
+    {
+        get
+        {
+            lock (_output)
+            {
+                return _output.ToString();
+            }
+        }
+    }
+
+    public ValueTask DisposeAsync()
+    {
+        Kill();
+        _process.Dispose();
+        return ValueTask.CompletedTask;
+    }
+
+    private void Kill()
+    {
+        try
+        {
+            if (!_process.HasExited)
+            {
+                _process.Kill(entireProcessTree: true);
+            }
+        }
+        catch (InvalidOperationException)
+        {
+            // Already gone.
+        }
+    }
+}
