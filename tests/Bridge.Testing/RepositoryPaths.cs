@@ -7,7 +7,8 @@ public static class RepositoryPaths
     public static string Root { get; } = FindRoot();
 
     /// <summary>The build configuration the tests were built with (Debug or Release).</summary>
-    public static string Configuration { get; } = new DirectoryInfo(AppContext.BaseDirectory).Parent!.Parent!.Name;
+    public static string Configuration { get; } =
+        new DirectoryInfo(Path.TrimEndingDirectorySeparator(AppContext.BaseDirectory)).Parent!.Name;
 
     /// <summary>The standalone server's built assembly, for starting it as a separate process.</summary>
     public static string ServerAssembly { get; } =

@@ -302,7 +302,9 @@ public sealed partial class BridgeHttpHandlers(
             return false;
         }
 
-        if (!IdempotencyKey.TryParse(values[0], out var parsed, out var error))
+        // The IETF draft sends the key as a structured-field string ("…"); most clients send it bare. Both mean the same.
+        var text = values[0] is { Length: >= 2 } value && value[0] == '"' && value[^1] == '"' ? value[1..^1] : values[0];
+        if (!IdempotencyKey.TryParse(text, out var parsed, out var error))
         {
             problem = Problems.InvalidIdempotencyKey(error);
             return false;

@@ -44,6 +44,9 @@ public sealed class StreamHub : IHostedService, IDisposable
     /// <summary>The number of streams this process currently follows.</summary>
     public int ActiveStreams => _tails.Count;
 
+    /// <summary>The number of clients receiving live events from this process.</summary>
+    public int Subscribers => _tails.Values.Sum(tail => tail.SubscriberCount);
+
     internal IEventLog Log => _log;
 
     internal SseOptions Options => _sse;

@@ -82,6 +82,18 @@ internal sealed partial class StreamTail
         }
     }
 
+    /// <summary>The number of subscribers receiving live events.</summary>
+    public int SubscriberCount
+    {
+        get
+        {
+            lock (_gate)
+            {
+                return _subscribers.Count;
+            }
+        }
+    }
+
     /// <summary>Starts the tail's loop, once.</summary>
     public void EnsureStarted()
     {

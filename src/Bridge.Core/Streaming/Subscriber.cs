@@ -42,10 +42,15 @@ internal sealed class Subscriber(long deadlineTimestamp, int bufferLimitBytes, A
 
     public ChannelReader<Outbound> Reader => _queue.Reader;
 
-    /// <summary>Queues bytes for the client. False when the subscription has ended, including by this overflow.</summary>
+    /// <summary>
+    /// Queues bytes for the client. False when the subscription has ended, including by this overflow. One run of
+    /// events is always accepted into an empty queue, however large (a transaction can encode to megabytes): the
+    /// limit bounds what waits behind it.
+    /// </summary>
     public bool TryDeliver(ReadOnlyMemory<byte> bytes, long lastId)
     {
-        if (Interlocked.Add(ref _pendingBytes, bytes.Length) > bufferLimitBytes)
+        var pending = Interlocked.Add(ref _pendingBytes, bytes.Length);
+        if (pending > bufferLimitBytes && pending != bytes.Length)
         {
             if (End(SubscriberEnd.Overflow))
             {
