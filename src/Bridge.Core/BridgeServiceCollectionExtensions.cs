@@ -1,5 +1,6 @@
 using Bridge.Events;
 using Bridge.Http;
+using Bridge.Ingestion;
 using Bridge.Streaming;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection.Extensions;
@@ -26,6 +27,17 @@ public static class BridgeServiceCollectionExtensions
         services.TryAddSingleton<BridgeHttpHandlers>();
         services.AddHealthChecks();
         services.AddProblemDetails();
+        return services;
+    }
+
+    /// <summary>
+    /// Registers <see cref="IngestBatchProcessor"/>, the rules that turn Service Bus messages into events, with
+    /// <see cref="IngestOptions"/> bound from the <c>Ingest</c> section.
+    /// </summary>
+    public static IServiceCollection AddBridgeIngestion(this IServiceCollection services, IConfiguration configuration)
+    {
+        services.AddOptions<IngestOptions>().Bind(configuration.GetSection(IngestOptions.SectionName)).ValidateDataAnnotations().ValidateOnStart();
+        services.TryAddSingleton<IngestBatchProcessor>();
         return services;
     }
 }

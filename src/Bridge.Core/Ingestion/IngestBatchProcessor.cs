@@ -1,0 +1,120 @@
+using Bridge.Events;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Options;
+
+namespace Bridge.Ingestion;
+
+/// <summary>
+/// Turns a batch of Service Bus messages into events and decides how to settle each message. The Functions app's
+/// trigger is a thin adapter over this.
+/// </summary>
+/// <remarks>
+/// <list type="bullet">
+/// <item>Stream: the application property <c>stream</c>, else the session id, else <see cref="IngestOptions.DefaultStream"/>.</item>
+/// <item>Type: the subject (empty means "message"). Data: the body. Idempotency key: the message id.</item>
+/// </list>
+/// Each stream's messages are appended with one batched append, in message order, so a batch costs a few table
+/// transactions. A message that can never be stored is dead-lettered; when storage fails, every message of that
+/// stream is abandoned, and their redelivery stores each exactly once because events already stored are recognised by
+/// their message id.
+/// </remarks>
+public sealed partial class IngestBatchProcessor(IEventLog log, IOptions<IngestOptions> options, ILogger<IngestBatchProcessor> logger)
+{
+    private readonly string? _defaultStream = string.IsNullOrEmpty(options.Value.DefaultStream) ? null : options.Value.DefaultStream;
+
+    /// <summary>Ingests a batch and returns one outcome per message, in the same order.</summary>
+    public async Task<IReadOnlyList<MessageOutcome>> IngestAsync(IReadOnlyList<IncomingMessage> messages, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(messages);
+        var outcomes = new MessageOutcome[messages.Count];
+        var byStream = new Dictionary<StreamName, List<(int Index, NewEvent Event)>>();
+        for (var index = 0; index < messages.Count; index++)
+        {
+            if (TryMap(messages[index], out var stream, out var newEvent, out var rejected))
+            {
+                (byStream.TryGetValue(stream, out var events) ? events : byStream[stream] = []).Add((index, newEvent));
+            }
+            else
+            {
+                outcomes[index] = rejected;
+                LogDeadLettered(messages[index].MessageId, rejected.Reason!, rejected.Description!);
+            }
+        }
+
+        await Task.WhenAll(byStream.Select(pair => AppendAsync(pair.Key, pair.Value, outcomes, cancellationToken))).ConfigureAwait(false);
+        return outcomes;
+    }
+
+    private async Task AppendAsync(StreamName stream, List<(int Index, NewEvent Event)> events, MessageOutcome[] outcomes, CancellationToken cancellationToken)
+    {
+        try
+        {
+            var results = await log.AppendAsync(stream, [.. events.Select(e => e.Event)], cancellationToken).ConfigureAwait(false);
+            for (var i = 0; i < events.Count; i++)
+            {
+                outcomes[events[i].Index] = new MessageOutcome(SettleAction.Complete, EventId: results[i].Id, IsDuplicate: results[i].IsDuplicate);
+            }
+        }
+        catch (Exception exception) when (exception is not OperationCanceledException || !cancellationToken.IsCancellationRequested)
+        {
+            // Transient or not, Service Bus redelivers an abandoned message and dead-letters it after its maximum
+            // delivery count, so nothing is lost and nothing loops for ever.
+            LogAbandoned(exception, stream.Value, events.Count);
+            var abandoned = new MessageOutcome(SettleAction.Abandon, Description: exception.Message);
+            foreach (var (index, _) in events)
+            {
+                outcomes[index] = abandoned;
+            }
+        }
+    }
+
+    private bool TryMap(IncomingMessage message, out StreamName stream, out NewEvent newEvent, out MessageOutcome rejected)
+    {
+        stream = default;
+        newEvent = null!;
+        rejected = null!;
+        var name = FirstNonEmpty(message.StreamProperty, message.SessionId, _defaultStream);
+        if (name is null)
+        {
+            rejected = DeadLetter(DeadLetterReasons.NoStream, "The message names no stream: set the application property 'stream' or a session id, or configure Ingest:DefaultStream.");
+            return false;
+        }
+
+        if (!StreamName.TryParse(name, out stream, out var error))
+        {
+            rejected = DeadLetter(DeadLetterReasons.InvalidStreamName, error);
+            return false;
+        }
+
+        if (!EventType.TryParse(message.Subject, out var type, out error))
+        {
+            rejected = DeadLetter(DeadLetterReasons.InvalidEventType, $"The subject is not a valid event type: {error}");
+            return false;
+        }
+
+        if (!IdempotencyKey.TryParse(message.MessageId, out var key, out error))
+        {
+            rejected = DeadLetter(DeadLetterReasons.InvalidMessageId, $"The message id cannot be an idempotency key: {error}");
+            return false;
+        }
+
+        if (!EventData.TryValidate(message.Body.Span, out var problem))
+        {
+            rejected = DeadLetter(problem.Kind == EventDataProblemKind.TooLarge ? DeadLetterReasons.TooLarge : DeadLetterReasons.DataNotUtf8, problem.Message);
+            return false;
+        }
+
+        newEvent = new NewEvent(type, message.Body, key);
+        return true;
+    }
+
+    private static MessageOutcome DeadLetter(string reason, string description) => new(SettleAction.DeadLetter, reason, description);
+
+    private static string? FirstNonEmpty(params string?[] candidates) => candidates.FirstOrDefault(candidate => !string.IsNullOrEmpty(candidate));
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Message {MessageId} is dead-lettered ({Reason}): {Description}")]
+    private partial void LogDeadLettered(string? messageId, string reason, string description);
+
+    [LoggerMessage(Level = LogLevel.Error, Message = "Storing {Messages} message(s) for stream {Stream} failed; they are abandoned for redelivery")]
+    private partial void LogAbandoned(Exception exception, string stream, int messages);
+}

@@ -1,0 +1,82 @@
+using System.Reflection;
+using Bridge.Http;
+using Bridge.Server;
+using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Routing;
+using Microsoft.CodeAnalysis.CSharp.Syntax;
+
+namespace Bridge.Functions.Tests;
+
+/// <summary>
+/// The Functions app and the standalone server run one code path: every HTTP function hands its request to the same
+/// <see cref="BridgeHttpHandlers"/> method the server maps, on the same route and verb, and does nothing else.
+/// </summary>
+public class SharedCodePathTests
+{
+    private static readonly HashSet<string> HandlerMethods =
+        [.. typeof(BridgeHttpHandlers).GetMethods(BindingFlags.Public | BindingFlags.Instance | BindingFlags.DeclaredOnly).Select(method => method.Name)];
+
+    public static TheoryData<string> HttpFunctions() =>
+        [.. FunctionsSource.Functions.Where(f => FunctionsSource.Trigger(f, "HttpTrigger") is not null).Select(FunctionsSource.Name)];
+
+    [Theory]
+    [MemberData(nameof(HttpFunctions))]
+    public void Each_http_function_only_hands_the_request_to_a_BridgeHttpHandlers_method(string name)
+    {
+        var function = FunctionsSource.Functions.Single(f => FunctionsSource.Name(f) == name);
+        var statements = function.Body!.Statements;
+
+        Assert.Equal(2, statements.Count);
+        var call = Assert.IsType<InvocationExpressionSyntax>(Assert.IsType<AwaitExpressionSyntax>(
+            Assert.IsType<ExpressionStatementSyntax>(statements[0]).Expression).Expression);
+        var target = Assert.IsType<MemberAccessExpressionSyntax>(call.Expression);
+        Assert.Equal("handlers", target.Expression.ToString());
+        Assert.Contains(target.Name.Identifier.Text, HandlerMethods);
+        Assert.Equal("request.HttpContext", call.ArgumentList.Arguments[0].Expression.ToString());
+        Assert.Equal("return new EmptyResult();", statements[1].ToString());
+        Assert.Contains(function.Ancestors().OfType<ClassDeclarationSyntax>().Single().ParameterList!.Parameters,
+            parameter => parameter.Type!.ToString() == nameof(BridgeHttpHandlers) && parameter.Identifier.Text == "handlers");
+    }
+
+    [Fact]
+    public void The_functions_expose_exactly_the_servers_routes_and_verbs_calling_the_same_handlers()
+    {
+        var functions = FunctionsSource.Functions
+            .Where(f => FunctionsSource.Trigger(f, "HttpTrigger") is not null)
+            .Select(f =>
+            {
+                var trigger = FunctionsSource.Trigger(f, "HttpTrigger")!.Value.Attribute;
+                var route = (MemberAccessExpressionSyntax)FunctionsSource.Named(trigger, "Route")!;
+                Assert.Equal(nameof(BridgeRoutes), route.Expression.ToString());
+                var template = (string)typeof(BridgeRoutes).GetField(route.Name.Identifier.Text)!.GetRawConstantValue()!;
+                var verb = FunctionsSource.Literal(FunctionsSource.Positional(trigger)[1]).ToUpperInvariant();
+                return $"{verb} /{BridgeRoutes.Prefix}/{template}";
+            })
+            .Order()
+            .ToList();
+
+        var app = BridgeServer.Create([]);
+        var server = ((IEndpointRouteBuilder)app).DataSources
+            .SelectMany(source => source.Endpoints)
+            .OfType<RouteEndpoint>()
+            .SelectMany(endpoint => endpoint.Metadata.GetMetadata<HttpMethodMetadata>()!.HttpMethods.Select(verb => $"{verb} /{endpoint.RoutePattern.RawText!.TrimStart('/')}"))
+            .Order()
+            .ToList();
+
+        Assert.Equal(server, functions);
+        Assert.Equal(4, functions.Count);
+    }
+
+    [Theory]
+    [InlineData("Subscribe", "Anonymous")]
+    [InlineData("Health", "Anonymous")]
+    [InlineData("Publish", "Function")]
+    [InlineData("PublishBatch", "Function")]
+    public void Publishing_needs_a_function_key_while_subscribing_and_health_are_anonymous(string name, string level)
+    {
+        var function = FunctionsSource.Functions.Single(f => FunctionsSource.Name(f) == name);
+        var trigger = FunctionsSource.Trigger(function, "HttpTrigger")!.Value.Attribute;
+
+        Assert.Equal($"AuthorizationLevel.{level}", FunctionsSource.Positional(trigger)[0].ToString());
+    }
+}
