@@ -1,3 +1,5 @@
+using Bridge.Http;
+
 namespace Bridge.Server;
 
 /// <summary>Builds the standalone server, so that tests and <c>Program</c> host exactly the same app.</summary>
@@ -20,11 +22,17 @@ public static class BridgeServer
         // Lowest precedence: environment variables (Sse__HeartbeatSeconds) and arguments override the file.
         builder.Configuration.Sources.Insert(0, new LocalSettingsConfigurationSource(Path.Combine(AppContext.BaseDirectory, SettingsFileName)));
         builder.Services.AddBridgeCore(builder.Configuration).AddTableEventLog(builder.Configuration);
+        var server = builder.Configuration.GetSection(ServerOptions.SectionName).Get<ServerOptions>() ?? new ServerOptions();
+        builder.WebHost.UseSockets(sockets => sockets.UnsafePreferInlineScheduling = server.InlineScheduling);
         configure?.Invoke(builder);
 
         var app = builder.Build();
-        app.UseExceptionHandler();
-        app.UseStatusCodePages();
+        app.UseRouting();
+        app.UseWhen(context => !EventStreamEndpoint.Is(context), everythingElse =>
+        {
+            everythingElse.UseExceptionHandler();
+            everythingElse.UseStatusCodePages();
+        });
         app.UseDefaultFiles();
         app.UseStaticFiles();
         app.MapBridgeApi();

@@ -13,12 +13,17 @@ namespace Bridge.TableStorage;
 /// <remarks>
 /// <para>
 /// Ids stay gap-free across processes because every transaction rewrites the head row with If-Match on the ETag this
-/// writer last saw. When another writer got there first, the transaction fails with 412 as a whole, this writer reads
-/// what was committed meanwhile (learning its idempotency keys), and tries again with fresh ids.
+/// writer last saw. When another writer got there first, the transaction fails (409 on a taken id, or 412 on the
+/// head) as a whole; this writer reads what was committed meanwhile, learning its idempotency keys, and tries again
+/// with fresh ids.
 /// </para>
 /// <para>
 /// A transaction whose outcome is unknown (a timeout, or a retry by the pipeline after the first attempt did commit)
 /// is recognised by the <c>Commit</c> token on its first row, so it is never applied twice.
+/// </para>
+/// <para>
+/// While one transaction is in flight the next is already staged (deduplicated and encoded) on the assumption that
+/// the first commits; it is thrown away if it does not. So encoding overlaps storage round trips.
 /// </para>
 /// <para>One drain task runs while appends are queued; an idle stream costs no task and no timer.</para>
 /// </remarks>
@@ -57,6 +62,18 @@ internal sealed partial class StreamAppender
         _logger = logger;
         _window = new IdempotencyWindow(windowSize);
         _lastActiveTimestamp = time.GetTimestamp();
+    }
+
+    private enum WriterState
+    {
+        /// <summary>Nothing read yet: load the head and the key window.</summary>
+        Unloaded,
+
+        /// <summary>The last commit's outcome is unknown: read what was committed since <see cref="_lastId"/>.</summary>
+        Stale,
+
+        /// <summary>The head ETag and key window match storage as far as this writer knows.</summary>
+        Current,
     }
 
     /// <summary>Queues an append, or returns false when this appender was retired and a new one must be used.</summary>
@@ -101,54 +118,44 @@ internal sealed partial class StreamAppender
     private async Task DrainAsync()
     {
         var conflicts = 0;
-        while (true)
+        while (TakeQueue(stopWhenEmpty: true) is { } queued)
         {
-            List<PendingAppend> queued;
-            lock (_gate)
-            {
-                while (_queue.TryPeek(out var first) && first.Next == 0 && first.CancellationToken.IsCancellationRequested)
-                {
-                    _queue.Dequeue().Completion.TrySetCanceled(first.CancellationToken);
-                }
-
-                if (_queue.Count == 0)
-                {
-                    _draining = false;
-                    _lastActiveTimestamp = _time.GetTimestamp();
-                    return;
-                }
-
-                queued = [.. _queue];
-            }
-
-            var staged = new StagedTransaction();
             try
             {
-                if (_state == WriterState.Unloaded)
+                await BringUpToDateAsync().ConfigureAwait(false);
+                var current = Stage(queued, previous: null);
+                while (current is not null)
                 {
-                    await LoadAsync().ConfigureAwait(false);
-                }
-                else if (_state == WriterState.Stale)
-                {
-                    await CatchUpAsync(commitToken: null).ConfigureAwait(false);
-                }
-
-                var outcome = await CommitAsync(queued, staged).ConfigureAwait(false);
-                if (outcome == CommitOutcome.Conflict)
-                {
-                    conflicts++;
-                    if (conflicts >= MaxConsecutiveConflicts)
+                    if (current.Events.Count == 0)
                     {
-                        throw new EventLogUnavailableException(
-                            $"Stream '{_stream}' lost {conflicts} commits in a row to other writers. Retry the append.");
+                        Apply(current);
+                        break;
                     }
 
-                    await BackOffAsync(conflicts).ConfigureAwait(false);
-                    continue;
-                }
+                    // Start the commit, stage the next transaction while it is in flight, then settle the commit. Only
+                    // this task touches the writer's state, and only after the await.
+                    var headIndex = AddHead(current);
+                    var submitting = _table.SubmitTransactionAsync(current.Transaction);
+                    var next = TakeQueue(stopWhenEmpty: false) is { } more ? Stage(more, previous: current) : null;
+                    if (!await SettleAsync(current, submitting, headIndex).ConfigureAwait(false))
+                    {
+                        if (++conflicts >= MaxConsecutiveConflicts)
+                        {
+                            throw new EventLogUnavailableException(
+                                $"Stream '{_stream}' lost {conflicts} commits in a row to other writers. Retry the append.");
+                        }
 
-                conflicts = 0;
-                Apply(staged);
+                        await BackOffAsync(conflicts).ConfigureAwait(false);
+                        break;
+                    }
+
+                    conflicts = 0;
+                    Apply(current);
+
+                    // The next transaction's ids assumed nobody else wrote after this one; a commit recognised only
+                    // after a conflict may have been followed by other writers, so then it is staged again.
+                    current = next is { IsEmpty: false } && _lastId == current.LastId ? next : null;
+                }
             }
             catch (Exception exception)
             {
@@ -156,94 +163,117 @@ internal sealed partial class StreamAppender
                 // sitting through its own round of retries. The failed transaction may have committed: catch up first.
                 conflicts = 0;
                 _state = _state == WriterState.Unloaded ? WriterState.Unloaded : WriterState.Stale;
-                Fail(queued, exception);
+                FailQueued(exception);
             }
         }
     }
 
-    private enum CommitOutcome
+    /// <summary>
+    /// The queued appends, after dropping those cancelled before any of their events was staged; null when there are
+    /// none, in which case, with <paramref name="stopWhenEmpty"/>, the drain task ends.
+    /// </summary>
+    private List<PendingAppend>? TakeQueue(bool stopWhenEmpty)
     {
-        Committed,
-        Conflict,
+        lock (_gate)
+        {
+            while (_queue.TryPeek(out var first) && first.Next == 0 && first.CancellationToken.IsCancellationRequested)
+            {
+                _queue.Dequeue().Completion.TrySetCanceled(first.CancellationToken);
+            }
+
+            if (_queue.Count > 0)
+            {
+                return [.. _queue];
+            }
+
+            if (stopWhenEmpty)
+            {
+                _draining = false;
+                _lastActiveTimestamp = _time.GetTimestamp();
+            }
+
+            return null;
+        }
     }
 
-    private enum WriterState
+    private async Task BringUpToDateAsync()
     {
-        /// <summary>Nothing read yet: load the head and the key window.</summary>
-        Unloaded,
-
-        /// <summary>The last commit's outcome is unknown: read what was committed since <see cref="_lastId"/>.</summary>
-        Stale,
-
-        /// <summary>The head ETag and key window match storage as far as this writer knows.</summary>
-        Current,
+        if (_state == WriterState.Unloaded)
+        {
+            await LoadAsync().ConfigureAwait(false);
+        }
+        else if (_state == WriterState.Stale)
+        {
+            await CatchUpAsync(commitToken: null).ConfigureAwait(false);
+        }
     }
 
     /// <summary>
-    /// Builds one transaction from the front of the queue and commits it. Duplicates are resolved on the way, without
-    /// writing anything.
+    /// Stages the next transaction from the front of <paramref name="queued"/>: resolves duplicates (against the key
+    /// window, the transaction in flight and this one) and encodes new events, up to 99 and 4 MiB. With a
+    /// <paramref name="previous"/> transaction in flight, it continues after it and assumes it commits.
     /// </summary>
-    private async Task<CommitOutcome> CommitAsync(List<PendingAppend> queued, StagedTransaction staged)
+    private StagedTransaction Stage(List<PendingAppend> queued, StagedTransaction? previous)
     {
-        var transaction = _table.CreateTransaction(_stream.Value);
-        var commitToken = Guid.NewGuid();
-        var storedAt = _time.GetUtcNow();
-        var nextId = _lastId + 1;
-        var keysInTransaction = new Dictionary<string, long>(StringComparer.Ordinal);
-
+        var staged = new StagedTransaction(_table.CreateTransaction(_stream.Value), (previous?.LastId ?? _lastId) + 1, _time.GetUtcNow());
         foreach (var append in queued)
         {
-            var index = append.Next;
+            var index = previous?.EndOf(append) ?? append.Next;
             for (; index < append.Events.Count; index++)
             {
                 var newEvent = append.Events[index];
                 var key = newEvent.IdempotencyKey?.Value;
                 if (key is not null &&
-                    (_window.TryGetId(key, out var originalId) || keysInTransaction.TryGetValue(key, out originalId)))
+                    (_window.TryGetId(key, out var originalId) || previous?.TryGetNewId(key, out originalId) == true || staged.TryGetNewId(key, out originalId)))
                 {
                     staged.Results.Add((append, index, new AppendResult(originalId, IsDuplicate: true)));
                     continue;
                 }
 
-                var entity = EventRows.EncodeEvent(_stream, nextId, newEvent, storedAt, staged.Events.Count == 0 ? commitToken : null);
-                if (!transaction.TryAddInsert(entity, reserveOperations: 1, reserveBytes: HeadReserveBytes))
+                var id = staged.LastId + 1;
+                var entity = EventRows.EncodeEvent(_stream, id, newEvent, staged.StoredAt, staged.Events.Count == 0 ? staged.CommitToken : null);
+                if (!staged.Transaction.TryAddInsert(entity, reserveOperations: 1, reserveBytes: HeadReserveBytes))
                 {
                     break;
                 }
 
-                if (key is not null)
-                {
-                    keysInTransaction[key] = nextId;
-                }
-
-                staged.Results.Add((append, index, new AppendResult(nextId, IsDuplicate: false)));
-                staged.Events.Add(new StoredEvent(nextId, newEvent.Type, newEvent.Data, storedAt, key));
-                nextId++;
+                staged.AddNew(append, index, new StoredEvent(id, newEvent.Type, newEvent.Data, staged.StoredAt, key));
             }
 
-            staged.Appends.Add(append);
+            staged.Ends[append] = index;
             if (index < append.Events.Count)
             {
                 break;
             }
         }
 
-        if (staged.Events.Count == 0)
-        {
-            return CommitOutcome.Committed;
-        }
+        return staged;
+    }
 
-        var head = EventRows.EncodeHead(_stream, nextId - 1);
-        var added = _headETag is { } etag ? transaction.TryAddReplace(head, etag) : transaction.TryAddInsert(head);
+    /// <summary>
+    /// Adds the head row, conditional on the ETag this writer last saw (or as an insert for a new stream), and
+    /// returns its index in the transaction.
+    /// </summary>
+    private int AddHead(StagedTransaction staged)
+    {
+        var head = EventRows.EncodeHead(_stream, staged.LastId);
+        var added = _headETag is { } etag ? staged.Transaction.TryAddReplace(head, etag) : staged.Transaction.TryAddInsert(head);
         System.Diagnostics.Debug.Assert(added, "Room for the head row was reserved.");
-        var headIndex = transaction.Count - 1;
+        return staged.Transaction.Count - 1;
+    }
 
+    /// <summary>
+    /// Waits for a commit. True when the transaction committed (even if its response was lost); false when another
+    /// writer got there first and this writer has caught up, so the events must be staged again.
+    /// </summary>
+    private async Task<bool> SettleAsync(StagedTransaction staged, Task<Response<IReadOnlyList<ETag?>>> submitting, int headIndex)
+    {
         try
         {
-            var etags = await _table.SubmitTransactionAsync(transaction).ConfigureAwait(false);
+            var etags = await submitting.ConfigureAwait(false);
             _headETag = etags.Value[headIndex];
-            _lastId = nextId - 1;
-            return CommitOutcome.Committed;
+            _lastId = staged.LastId;
+            return true;
         }
         catch (TableTransactionFailedException failure) when (failure.Status is 409 or 412)
         {
@@ -251,9 +281,9 @@ internal sealed partial class StreamAppender
             // row (409, the id is taken) or the head (412, its ETag moved), depending on the order it checks them.
             LogConflict(_stream.Value, failure.Status);
             var knownLastId = _lastId;
-            if (await CatchUpAsync(commitToken).ConfigureAwait(false))
+            if (await CatchUpAsync(staged.CommitToken).ConfigureAwait(false))
             {
-                return CommitOutcome.Committed;
+                return true;
             }
 
             if (_lastId == knownLastId && failure.Status == 409 && failure.FailedOperationIndex != headIndex)
@@ -263,7 +293,7 @@ internal sealed partial class StreamAppender
                     "outside Bridge. Restore the head row's LastId to the highest event id.", failure);
             }
 
-            return CommitOutcome.Conflict;
+            return false;
         }
     }
 
@@ -330,12 +360,17 @@ internal sealed partial class StreamAppender
         return head.HasValue ? (head.Value, head.GetRawResponse().Headers.ETag) : (0, null);
     }
 
+    /// <summary>Settles a committed (or duplicates-only) transaction: results, key window, announcement.</summary>
     private void Apply(StagedTransaction staged)
     {
         foreach (var (append, index, result) in staged.Results)
         {
             append.Results[index] = result;
-            append.Next = index + 1;
+        }
+
+        foreach (var (append, end) in staged.Ends)
+        {
+            append.Next = end;
         }
 
         foreach (var stored in staged.Events)
@@ -369,9 +404,8 @@ internal sealed partial class StreamAppender
         }
     }
 
-    private void Fail(List<PendingAppend> appends, Exception exception)
+    private void FailQueued(Exception exception)
     {
-        LogAppendFailed(exception, _stream.Value, appends.Count);
         var error = exception as EventLogUnavailableException ?? exception switch
         {
             RequestFailedException storage => new EventLogUnavailableException(
@@ -380,17 +414,17 @@ internal sealed partial class StreamAppender
                 storage),
             _ => exception,
         };
+        int failed;
         lock (_gate)
         {
-            foreach (var append in appends)
+            failed = _queue.Count;
+            while (_queue.TryDequeue(out var append))
             {
                 append.Completion.TrySetException(error);
             }
-
-            var remaining = _queue.Where(append => !appends.Contains(append)).ToList();
-            _queue.Clear();
-            remaining.ForEach(_queue.Enqueue);
         }
+
+        LogAppendFailed(exception, _stream.Value, failed);
     }
 
     private Task BackOffAsync(int conflicts) =>
@@ -407,14 +441,44 @@ internal sealed partial class StreamAppender
     [LoggerMessage(Level = LogLevel.Warning, Message = "A local commit listener failed for stream {Stream}")]
     private partial void LogAnnounceFailed(Exception exception, string stream);
 
-    /// <summary>What one transaction would settle, applied only once it has committed.</summary>
-    private sealed class StagedTransaction
+    /// <summary>
+    /// One transaction being prepared or in flight: its events (with ids from <see cref="FirstId"/>), the outcome of
+    /// every event it settles, and how far into each append it reaches. Applied only once it has committed.
+    /// </summary>
+    private sealed class StagedTransaction(TableTransaction transaction, long firstId, DateTimeOffset storedAt)
     {
-        public List<(PendingAppend Append, int Index, AppendResult Result)> Results { get; } = [];
+        private readonly Dictionary<string, long> _newIdsByKey = new(StringComparer.Ordinal);
+
+        public TableTransaction Transaction { get; } = transaction;
+
+        public Guid CommitToken { get; } = Guid.NewGuid();
+
+        public DateTimeOffset StoredAt { get; } = storedAt;
+
+        public long LastId => firstId + Events.Count - 1;
 
         public List<StoredEvent> Events { get; } = [];
 
-        public List<PendingAppend> Appends { get; } = [];
+        public List<(PendingAppend Append, int Index, AppendResult Result)> Results { get; } = [];
+
+        /// <summary>For each append this transaction reaches into, the index of the first event it leaves for later.</summary>
+        public Dictionary<PendingAppend, int> Ends { get; } = [];
+
+        public bool IsEmpty => Results.Count == 0;
+
+        public int? EndOf(PendingAppend append) => Ends.TryGetValue(append, out var end) ? end : null;
+
+        public bool TryGetNewId(string key, out long id) => _newIdsByKey.TryGetValue(key, out id);
+
+        public void AddNew(PendingAppend append, int index, StoredEvent stored)
+        {
+            Events.Add(stored);
+            Results.Add((append, index, new AppendResult(stored.Id, IsDuplicate: false)));
+            if (stored.IdempotencyKey is { } key)
+            {
+                _newIdsByKey[key] = stored.Id;
+            }
+        }
     }
 }
 

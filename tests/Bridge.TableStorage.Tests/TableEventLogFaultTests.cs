@@ -28,6 +28,24 @@ public class TableEventLogFaultTests
     }
 
     [Fact]
+    public async Task A_lost_response_in_the_middle_of_a_multi_transaction_append_stores_every_event_once()
+    {
+        var azurite = await AzuriteProcess.Shared;
+        await using var relay = TcpRelay.Start(azurite.Port);
+        using var log = EventLogs.Create(AzuriteProcess.ConnectionStringFor(relay.Port), TestNames.Table());
+        var stream = StreamName.Parse(TestNames.Stream("lost-in-pipeline"));
+        await log.AppendAsync(stream, [EventLogs.Text("before")]);
+
+        relay.DropNextResponse();
+        var results = await log.AppendAsync(stream, [.. Enumerable.Range(1, 250).Select(i => EventLogs.Text($"e{i}"))]);
+
+        Assert.Equal(1, relay.DroppedResponses);
+        Assert.Equal(Enumerable.Range(2, 250).Select(i => (long)i), results.Select(result => result.Id));
+        var stored = await EventLogs.ReadAllAsync(log, stream);
+        Assert.Equal(["before", .. Enumerable.Range(1, 250).Select(i => $"e{i}")], stored.Select(e => Encoding.UTF8.GetString(e.Data.Span)));
+    }
+
+    [Fact]
     public async Task When_storage_is_down_appends_fail_clearly_and_resume_gap_free_when_it_returns()
     {
         var azurite = await AzuriteProcess.Shared;

@@ -116,6 +116,29 @@ public class TableEventLogTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task Writers_racing_with_multi_transaction_appends_keep_each_call_contiguous_and_ids_gap_free()
+    {
+        // Each call spans two transactions, so a writer always has one staged while the other is in flight.
+        var logs = Enumerable.Range(0, 3).Select(_ => NewLog()).ToList();
+        var stream = StreamName.Parse(TestNames.Stream("pipelined"));
+
+        await Task.WhenAll(logs.Select((log, writer) => Task.Run(async () =>
+        {
+            for (var call = 0; call < 4; call++)
+            {
+                var texts = Enumerable.Range(0, 150).Select(i => $"{writer}/{call}/{i:D3}").ToList();
+                var ids = await log.AppendAsync(stream, [.. texts.Select(text => EventLogs.Text(text, key: text))]);
+                Assert.Equal(Enumerable.Range(0, 150).Select(i => ids[0].Id + i), ids.Select(result => result.Id));
+            }
+        })));
+
+        var stored = await EventLogs.ReadAllAsync(logs[0], stream);
+        Assert.Equal(Enumerable.Range(1, 1800).Select(i => (long)i), stored.Select(e => e.Id));
+        Assert.Equal(1800, stored.Select(e => Encoding.UTF8.GetString(e.Data.Span)).Distinct().Count());
+        logs.ForEach(log => log.Dispose());
+    }
+
+    [Fact]
     public async Task A_repeated_key_returns_the_original_id_and_stores_nothing()
     {
         using var log = NewLog();

@@ -28,6 +28,9 @@ public sealed partial class BridgeServerProcess : IAsyncDisposable
 
     public bool HasExited => _process.HasExited;
 
+    /// <summary>The server's process id (<c>dotnet app.dll</c> runs the app in the dotnet process itself).</summary>
+    public int ProcessId => _process.Id;
+
     public string Output
     {
         get

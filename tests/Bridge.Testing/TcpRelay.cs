@@ -15,6 +15,7 @@ public sealed class TcpRelay : IAsyncDisposable
     private readonly int _targetPort;
     private readonly CancellationTokenSource _stop = new();
     private readonly ConcurrentDictionary<Socket, Socket> _connections = new();
+    private readonly List<PatternCounter> _counters = [];
     private volatile bool _refusing;
     private int _dropNextResponse;
 
@@ -47,6 +48,21 @@ public sealed class TcpRelay : IAsyncDisposable
 
     /// <summary>Delivers the next request but resets the connection as its response arrives.</summary>
     public void DropNextResponse() => Interlocked.Exchange(ref _dropNextResponse, 1);
+
+    /// <summary>
+    /// Counts the occurrences of <paramref name="pattern"/> in the bytes sent to the server from now on, such as one
+    /// header that every request carries. Register counters before traffic starts.
+    /// </summary>
+    public PatternCounter Count(string pattern)
+    {
+        var counter = new PatternCounter(System.Text.Encoding.ASCII.GetBytes(pattern));
+        lock (_counters)
+        {
+            _counters.Add(counter);
+        }
+
+        return counter;
+    }
 
     public async ValueTask DisposeAsync()
     {
@@ -87,7 +103,13 @@ public sealed class TcpRelay : IAsyncDisposable
         {
             await server.ConnectAsync(IPAddress.Loopback, _targetPort, _stop.Token);
             _connections[client] = server;
-            await Task.WhenAny(CopyAsync(client, server, dropping: false), CopyAsync(server, client, dropping: true));
+            PatternCounter.Scanner[] scanners;
+            lock (_counters)
+            {
+                scanners = [.. _counters.Select(counter => counter.NewScanner())];
+            }
+
+            await Task.WhenAny(CopyAsync(client, server, dropping: false, scanners), CopyAsync(server, client, dropping: true, []));
         }
         catch (Exception exception) when (exception is SocketException or OperationCanceledException or ObjectDisposedException)
         {
@@ -101,7 +123,7 @@ public sealed class TcpRelay : IAsyncDisposable
         }
     }
 
-    private async Task CopyAsync(Socket from, Socket to, bool dropping)
+    private async Task CopyAsync(Socket from, Socket to, bool dropping, PatternCounter.Scanner[] scanners)
     {
         var buffer = new byte[64 * 1024];
         while (true)
@@ -118,6 +140,11 @@ public sealed class TcpRelay : IAsyncDisposable
                 return;
             }
 
+            foreach (var scanner in scanners)
+            {
+                scanner.Scan(buffer.AsSpan(0, read));
+            }
+
             await to.SendAsync(buffer.AsMemory(0, read), SocketFlags.None, _stop.Token);
         }
     }
@@ -132,6 +159,67 @@ public sealed class TcpRelay : IAsyncDisposable
         catch (Exception exception) when (exception is SocketException or ObjectDisposedException)
         {
             // Already closed.
+        }
+    }
+}
+
+/// <summary>A running count of a byte pattern in a relay's upstream traffic, across all its connections.</summary>
+public sealed class PatternCounter(byte[] pattern)
+{
+    private long _value;
+
+    public long Value => Interlocked.Read(ref _value);
+
+    internal Scanner NewScanner() => new(this, pattern);
+
+    /// <summary>Finds the pattern in one connection's byte stream, including across read boundaries.</summary>
+    internal sealed class Scanner(PatternCounter counter, byte[] pattern)
+    {
+        private readonly byte[] _carry = new byte[pattern.Length - 1];
+        private int _carried;
+
+        public void Scan(ReadOnlySpan<byte> bytes)
+        {
+            // Matches that straddle the previous read end within the carried tail plus the head of this read.
+            Span<byte> seam = stackalloc byte[(2 * pattern.Length) - 2];
+            _carry.AsSpan(0, _carried).CopyTo(seam);
+            var head = Math.Min(bytes.Length, pattern.Length - 1);
+            bytes[..head].CopyTo(seam[_carried..]);
+            var found = Occurrences(seam[..(_carried + head)]);
+            found += Occurrences(bytes);
+            Interlocked.Add(ref counter._value, found);
+
+            var tail = Math.Min(bytes.Length, pattern.Length - 1);
+            if (bytes.Length >= pattern.Length - 1)
+            {
+                bytes[^tail..].CopyTo(_carry);
+                _carried = tail;
+            }
+            else
+            {
+                // A short read: keep what still fits from before, plus all of it.
+                var keep = Math.Min(_carried, pattern.Length - 1 - bytes.Length);
+                _carry.AsSpan(_carried - keep, keep).CopyTo(_carry);
+                bytes.CopyTo(_carry.AsSpan(keep));
+                _carried = keep + bytes.Length;
+            }
+        }
+
+        private int Occurrences(ReadOnlySpan<byte> bytes)
+        {
+            var count = 0;
+            for (var index = bytes.IndexOf(pattern); index >= 0; index = NextIndex(bytes, index))
+            {
+                count++;
+            }
+
+            return count;
+        }
+
+        private int NextIndex(ReadOnlySpan<byte> bytes, int previous)
+        {
+            var next = bytes[(previous + 1)..].IndexOf(pattern);
+            return next < 0 ? -1 : previous + 1 + next;
         }
     }
 }

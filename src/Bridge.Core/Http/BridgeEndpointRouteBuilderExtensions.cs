@@ -15,7 +15,8 @@ public static class BridgeEndpointRouteBuilderExtensions
     {
         var handlers = endpoints.ServiceProvider.GetRequiredService<BridgeHttpHandlers>();
         var api = endpoints.MapGroup("/" + BridgeRoutes.Prefix);
-        api.MapGet(BridgeRoutes.Events, context => handlers.SubscribeAsync(context, StreamOf(context)));
+        api.MapGet(BridgeRoutes.Events, context => handlers.SubscribeAsync(context, StreamOf(context)))
+            .WithMetadata(EventStreamEndpoint.Metadata);
         api.MapPost(BridgeRoutes.Events, context => handlers.PublishAsync(context, StreamOf(context)));
         api.MapPost(BridgeRoutes.Batch, context => handlers.PublishBatchAsync(context, StreamOf(context)));
         api.MapGet(BridgeRoutes.Health, handlers.HealthAsync);

@@ -35,13 +35,13 @@ public sealed partial class BridgeHttpHandlers(
     /// <c>GET streams/{stream}/events</c>: a bounded Server-Sent Events response, replaying from the cursor
     /// (<c>Last-Event-ID</c>, else <c>?lastEventId=</c>) and then live.
     /// </summary>
-    public async Task SubscribeAsync(HttpContext context, string? stream)
+    /// <remarks>Not an async method: the response lives as long as the connection, and so would its frame.</remarks>
+    public Task SubscribeAsync(HttpContext context, string? stream)
     {
         ArgumentNullException.ThrowIfNull(context);
         if (!StreamName.TryParse(stream, out var name, out var error))
         {
-            await Problems.InvalidStreamName(error).ExecuteAsync(context).ConfigureAwait(false);
-            return;
+            return Problems.InvalidStreamName(error).ExecuteAsync(context);
         }
 
         var cursor = StreamCursor.From(
@@ -54,7 +54,7 @@ public sealed partial class BridgeHttpHandlers(
         response.Headers.CacheControl = "no-cache";
         response.Headers["X-Accel-Buffering"] = "no";
         context.Features.Get<IHttpResponseBodyFeature>()?.DisableBuffering();
-        await hub.SubscribeAsync(name, cursor, response.BodyWriter, context.RequestAborted).ConfigureAwait(false);
+        return hub.SubscribeAsync(name, cursor, response.BodyWriter, context.RequestAborted);
     }
 
     /// <summary>

@@ -61,11 +61,23 @@ public sealed partial class StreamSession
             var start = await WritePreambleAsync(tail, aborted).ConfigureAwait(false);
             var subscriber = new Subscriber(_deadlineTimestamp, _hub.Options.SubscriberBufferBytes, _output.CancelPendingFlush);
             tail = await CatchUpAndAttachAsync(tail, start, subscriber, aborted).ConfigureAwait(false) ?? tail;
-            if (subscriber.EndReason is null && !IsPastDeadline)
+
+            // Live: written here rather than in a method of its own, because every async frame that stays suspended
+            // for the life of a connection costs memory on every connection.
+            using (aborted.UnsafeRegister(static state => ((Subscriber)state!).End(SubscriberEnd.Disconnected), subscriber))
             {
                 try
                 {
-                    await WriteLiveAsync(subscriber, aborted).ConfigureAwait(false);
+                    while (subscriber.EndReason is null && await subscriber.WaitToReadAsync().ConfigureAwait(false))
+                    {
+                        if (!await WriteQueuedAsync(subscriber).ConfigureAwait(false))
+                        {
+                            subscriber.End(SubscriberEnd.Overflow);
+                        }
+                    }
+
+                    // Events queued before the end are still written, so a response ends on a whole event.
+                    await WriteQueuedAsync(subscriber).ConfigureAwait(false);
                 }
                 finally
                 {
@@ -221,31 +233,23 @@ public sealed partial class StreamSession
         }
     }
 
-    private async Task WriteLiveAsync(Subscriber subscriber, CancellationToken aborted)
+    /// <summary>Writes everything queued for the subscriber and flushes it. False when the client is gone or too slow.</summary>
+    private async ValueTask<bool> WriteQueuedAsync(Subscriber subscriber)
     {
-        using var _ = aborted.UnsafeRegister(static state => ((Subscriber)state!).End(SubscriberEnd.Disconnected), subscriber);
-        var reader = subscriber.Reader;
-        while (await reader.WaitToReadAsync(CancellationToken.None).ConfigureAwait(false))
+        var bytes = 0;
+        while (subscriber.TryRead(out var outbound))
         {
-            var bytes = 0;
-            while (reader.TryRead(out var outbound))
+            _output.Write(outbound.Bytes.Span);
+            bytes += outbound.Bytes.Length;
+            if (outbound.LastId > 0)
             {
-                _output.Write(outbound.Bytes.Span);
-                bytes += outbound.Bytes.Length;
-                if (outbound.LastId > 0)
-                {
-                    _eventsWritten += (int)(outbound.LastId - _lastWrittenId);
-                    _lastWrittenId = outbound.LastId;
-                }
-            }
-
-            subscriber.Consumed(bytes);
-            if (!await FlushAsync().ConfigureAwait(false))
-            {
-                subscriber.End(SubscriberEnd.Overflow);
-                return;
+                _eventsWritten += (int)(outbound.LastId - _lastWrittenId);
+                _lastWrittenId = outbound.LastId;
             }
         }
+
+        subscriber.Consumed(bytes);
+        return bytes == 0 || await FlushAsync().ConfigureAwait(false);
     }
 
     private async Task WriteStorageUnavailableAsync(EventLogUnavailableException exception)

@@ -57,7 +57,11 @@ public class TableClient
     private TableClient(Uri serviceUri, string tableName, HttpPipelinePolicy authentication, TableClientOptions? options)
     {
         ArgumentNullException.ThrowIfNull(serviceUri);
-        ArgumentException.ThrowIfNullOrEmpty(tableName);
+        if (tableName is not { Length: >= 3 and <= 63 } || !char.IsAsciiLetter(tableName[0]) || !tableName.All(char.IsAsciiLetterOrDigit))
+        {
+            throw new ArgumentException($"A table name has 3 to 63 ASCII letters and digits and starts with a letter; '{tableName}' does not.", nameof(tableName));
+        }
+
         options ??= new TableClientOptions();
         _serviceUri = new Uri(serviceUri.AbsoluteUri.TrimEnd('/'));
         _tableUri = _serviceUri.AbsoluteUri + "/" + tableName;

@@ -44,3 +44,17 @@ public class TableConnectionStringTests
         Assert.DoesNotContain("sig=abc", error.Message, StringComparison.Ordinal);
     }
 }
+
+public class TableClientConstructionTests
+{
+    [Theory]
+    [InlineData("ab")]
+    [InlineData("1table")]
+    [InlineData("has-dash")]
+    [InlineData("")]
+    public void An_invalid_table_name_is_refused_before_any_request(string name)
+    {
+        var error = Assert.Throws<ArgumentException>(() => new TableClient("UseDevelopmentStorage=true", name));
+        Assert.Contains("3 to 63", error.Message, StringComparison.Ordinal);
+    }
+}

@@ -1,0 +1,35 @@
+using System.Globalization;
+
+namespace Bridge.LoadHarness;
+
+/// <summary>Command-line options: <c>--name value</c> pairs, with defaults chosen by each scenario.</summary>
+internal sealed class Options(IReadOnlyDictionary<string, string> values)
+{
+    public static Options Parse(IEnumerable<string> args)
+    {
+        var values = new Dictionary<string, string>(StringComparer.OrdinalIgnoreCase);
+        string? name = null;
+        foreach (var arg in args)
+        {
+            if (arg.StartsWith("--", StringComparison.Ordinal))
+            {
+                name = arg[2..];
+                values[name] = "true";
+            }
+            else if (name is not null)
+            {
+                values[name] = arg;
+                name = null;
+            }
+        }
+
+        return new Options(values);
+    }
+
+    public int Int(string name, int fallback) =>
+        values.TryGetValue(name, out var value) ? int.Parse(value, CultureInfo.InvariantCulture) : fallback;
+
+    public bool Flag(string name) => values.ContainsKey(name);
+
+    public string? Text(string name) => values.GetValueOrDefault(name);
+}
