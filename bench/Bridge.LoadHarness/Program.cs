@@ -21,6 +21,11 @@ var scenarios = new Dictionary<string, Func<Report, Options, Task>>(StringCompar
     ["storage-cost"] = StorageCostScenario.RunAsync,
 };
 
+if (args.Length > 0 && args[0] == "swarm")
+{
+    return await SwarmCommand.RunAsync(Options.Parse(args.Skip(1)));
+}
+
 if (args.Length == 0 || (!scenarios.ContainsKey(args[0]) && args[0] != "all"))
 {
     Console.Error.WriteLine($"Usage: <{string.Join("|", scenarios.Keys)}|all> [--option value ...] [--output report.md]");

@@ -32,7 +32,7 @@ internal sealed class SseSwarm : IAsyncDisposable
     /// Opens up to <paramref name="count"/> connections, a few hundred at a time so the server's accept queue keeps
     /// up. Stops early, without throwing, at the first connection refused for lack of resources.
     /// </summary>
-    public async Task<int> ConnectAsync(IPEndPoint server, string path, int count, int sourceAddresses, Action<int> progress, TimeSpan timeLimit)
+    public async Task<int> ConnectAsync(IPEndPoint server, string path, int count, int sourceAddresses, Action<int> progress, TimeSpan timeLimit, int firstSourceAddress = 1)
     {
         var request = Encoding.ASCII.GetBytes($"GET {path} HTTP/1.1\r\nHost: {server}\r\nAccept: text/event-stream\r\n\r\n");
         using var deadline = new CancellationTokenSource(timeLimit);
@@ -42,7 +42,7 @@ internal sealed class SseSwarm : IAsyncDisposable
         for (var i = 0; i < count && !failed && !deadline.IsCancellationRequested; i++)
         {
             await gate.WaitAsync(deadline.Token).ConfigureAwait(false);
-            var source = new IPAddress(new byte[] { 127, 0, 0, (byte)(1 + (i % sourceAddresses)) });
+            var source = new IPAddress(new byte[] { 127, 0, 0, (byte)(firstSourceAddress + (i % sourceAddresses)) });
             pending.Add(Task.Run(async () =>
             {
                 try

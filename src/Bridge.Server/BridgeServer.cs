@@ -24,6 +24,7 @@ public static class BridgeServer
         builder.Services.AddBridgeCore(builder.Configuration).AddTableEventLog(builder.Configuration);
         var server = builder.Configuration.GetSection(ServerOptions.SectionName).Get<ServerOptions>() ?? new ServerOptions();
         builder.WebHost.UseSockets(sockets => sockets.UnsafePreferInlineScheduling = server.InlineScheduling);
+        builder.WebHost.ConfigureKestrel(kestrel => kestrel.Limits.MaxConcurrentConnections = server.EffectiveMaxConnections());
         configure?.Invoke(builder);
 
         var app = builder.Build();

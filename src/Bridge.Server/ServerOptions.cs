@@ -14,4 +14,20 @@ public sealed class ServerOptions
     /// nothing in Bridge's request handling blocks a thread; turn it off if you add middleware that does.
     /// </summary>
     public bool InlineScheduling { get; set; } = true;
+
+    /// <summary>
+    /// The most client connections held at once (<c>Server__MaxConnections</c>); beyond it, new connections are closed
+    /// at once. 0, the default, means the process's open-file limit minus <see cref="ReservedFileDescriptors"/>: a
+    /// process that runs out of file descriptors can fail in ways no code of its own can handle (the .NET runtime has
+    /// been seen to abort with "Out of memory."), so the server stops accepting well before that.
+    /// </summary>
+    [System.ComponentModel.DataAnnotations.Range(0, int.MaxValue)]
+    public int MaxConnections { get; set; }
+
+    /// <summary>File descriptors kept free for storage connections, files and the runtime when the limit is derived.</summary>
+    public const int ReservedFileDescriptors = 512;
+
+    /// <summary>The connection limit to apply: the configured one, or one derived from the open-file limit, if any.</summary>
+    public long? EffectiveMaxConnections() =>
+        MaxConnections > 0 ? MaxConnections : OpenFileLimit.Current() is { } limit ? Math.Max(1, limit - ReservedFileDescriptors) : null;
 }

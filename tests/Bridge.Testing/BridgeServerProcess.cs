@@ -121,7 +121,7 @@ public sealed partial class BridgeServerProcess : IAsyncDisposable
         }
     }
 
-    /// <summary>Kills the server at once, as a crash would.</summary>
+    /// <summary>Kills the server at once, as a crash would, without waiting for it to be gone.</summary>
     public void Kill()
     {
         try
@@ -129,7 +129,6 @@ public sealed partial class BridgeServerProcess : IAsyncDisposable
             if (!_process.HasExited)
             {
                 _process.Kill(entireProcessTree: true);
-                _process.WaitForExit();
             }
         }
         catch (InvalidOperationException)
@@ -138,12 +137,16 @@ public sealed partial class BridgeServerProcess : IAsyncDisposable
         }
     }
 
-    public ValueTask DisposeAsync()
+    /// <summary>
+    /// Kills the server and waits for it asynchronously. Never blocking here matters: the caller may be running on a
+    /// socket thread, the same one that must deliver the end of the server's output for the wait to finish.
+    /// </summary>
+    public async ValueTask DisposeAsync()
     {
         Client.Dispose();
         Kill();
+        await _process.WaitForExitAsync().WaitAsync(TimeSpan.FromSeconds(30)).ContinueWith(_ => { }, TaskScheduler.Default);
         _process.Dispose();
-        return ValueTask.CompletedTask;
     }
 
     private const int SigTerm = 15;

@@ -49,7 +49,8 @@ internal static class FanOutScenario
                 sourceAddresses,
                 toLimit,
                 settle,
-                report));
+                report,
+                () => server.Output));
         }
 
         if (options.Flag("bridge-only"))
@@ -82,7 +83,8 @@ internal static class FanOutScenario
                     sourceAddresses,
                     toLimit,
                     settle,
-                    report));
+                    report,
+                    () => "(Node prints nothing)"));
             }
             finally
             {
@@ -91,7 +93,7 @@ internal static class FanOutScenario
         }
 
         report.Heading("Target 3 — fan-out and memory");
-        report.Line($"{connections} SSE connections to one stream from a separate client process on loopback ({sourceAddresses} source addresses); then {publishes} events published one at a time, each timed from just before its POST to its arrival on every connection.");
+        report.Line($"{connections} SSE connections to one stream from a separate client process on loopback ({sourceAddresses} source addresses); 3 untimed events to warm up; then {publishes} events published one at a time, each timed from just before its POST to its arrival on every connection. Server CPU per event is the server process's user and system time over the timed events, divided by their number.");
         report.Table(
             ["Server", "Connections held", "Memory per connection (RSS growth / connections)", "Delivery p50", "Delivery p99", "Server CPU per event", "All delivered"],
             results.Select(r => new[]
@@ -120,7 +122,8 @@ internal static class FanOutScenario
         int sourceAddresses,
         bool toLimit,
         TimeSpan settle,
-        Report report)
+        Report report,
+        Func<string> serverOutput)
     {
         // Warm up: one subscriber and one event, so the stream's tail, JIT and pools exist before the baseline.
         await using (var warm = new SseSwarm(1))
@@ -132,16 +135,25 @@ internal static class FanOutScenario
 
         await Task.Delay(settle / 2);
         var baseline = Measure.ResidentBytes(pid);
-        await using var swarm = new SseSwarm(publishes);
+        // Markers 0..warmUps-1 warm the fan-out path (JIT tiers, pools) with every connection open; they are not timed.
+        const int warmUps = 3;
+        await using var swarm = new SseSwarm(warmUps + publishes);
         var held = await swarm.ConnectAsync(endpoint, path, connections, sourceAddresses, count => report.Progress($"  {name}: {count} connected"), TimeSpan.FromMinutes(5));
         await Task.Delay(settle);
         var loaded = Measure.ResidentBytes(pid);
         report.Progress($"  {name}: {held} connections, RSS {baseline / 1048576.0:F0} → {loaded / 1048576.0:F0} MiB");
 
+        for (var marker = 0; marker < warmUps; marker++)
+        {
+            using var _ = await publish(publisher, $"mark-{marker}.");
+            await swarm.WaitForMarkerAsync(marker, TimeSpan.FromSeconds(30));
+        }
+
         var latencies = new List<double>();
         var allDelivered = true;
         var cpuBefore = Measure.CpuTime(pid);
-        for (var marker = 0; marker < publishes; marker++)
+        var measured = toLimit ? publishes - 1 : publishes;
+        for (var marker = warmUps; marker < warmUps + measured; marker++)
         {
             var sent = Stopwatch.GetTimestamp();
             using (var response = await publish(publisher, $"mark-{marker}."))
@@ -156,7 +168,7 @@ internal static class FanOutScenario
 
         // The server's own CPU per delivered event (publish and fan-out, heartbeats aside): a cost that does not
         // depend on the client, which shares the cores.
-        var cpuPerEvent = (Measure.CpuTime(pid) - cpuBefore).TotalMilliseconds / publishes;
+        var cpuPerEvent = (Measure.CpuTime(pid) - cpuBefore).TotalMilliseconds / measured;
         latencies.Sort();
         var result = new ServerResult(name, held, (loaded - baseline) / (double)held, Measure.Percentile(latencies, 50), Measure.Percentile(latencies, 99), allDelivered)
         {
@@ -168,11 +180,37 @@ internal static class FanOutScenario
             return result;
         }
 
-        // Then as many as the open-file limit allows: keep connecting until the first connection is refused.
-        var more = await swarm.ConnectAsync(endpoint, path, 30_000, sourceAddresses, count => report.Progress($"  {name}: {count} connected"), TimeSpan.FromMinutes(5));
+        // Then as many as the open-file limit allows. This process shares that limit with the server, so a second
+        // client process adds connections until the server refuses them; then one more event must still reach
+        // every connection held here.
+        using var extra = Process.Start(new ProcessStartInfo("dotnet")
+        {
+            ArgumentList =
+            {
+                typeof(FanOutScenario).Assembly.Location, "swarm", "--port", endpoint.Port.ToString(System.Globalization.CultureInfo.InvariantCulture),
+                "--path", path, "--connections", "30000", "--first-source-address", "10",
+            },
+            RedirectStandardInput = true,
+            RedirectStandardOutput = true,
+            UseShellExecute = false,
+        })!;
+        var heldLine = await extra.StandardOutput.ReadLineAsync();
+        var more = held + int.Parse(heldLine!.Split(' ')[1], System.Globalization.CultureInfo.InvariantCulture);
+        report.Progress($"  {name}: {more} connections in all, until the server refused more");
         await Task.Delay(settle);
+        if (!File.Exists($"/proc/{pid}/status"))
+        {
+            report.Progress($"  {name}: the server process exited at about {more} connections. Its output:\n{serverOutput()}");
+            extra.Kill();
+            return result with { MaxConnections = -more };
+        }
+
         var atMax = Measure.ResidentBytes(pid);
-        report.Progress($"  {name}: at most {more} connections, RSS {atMax / 1048576.0:F0} MiB");
+        var last = warmUps + publishes - 1;
+        var stillDelivers = await publish(publisher, $"mark-{last}.") is { IsSuccessStatusCode: true } && await swarm.WaitForMarkerAsync(last, TimeSpan.FromSeconds(30));
+        report.Progress($"  {name}: RSS {atMax / 1048576.0:F0} MiB at {more} connections; still delivering: {stillDelivers}");
+        extra.StandardInput.Close();
+        await extra.WaitForExitAsync();
         return result with { MaxConnections = more, BytesPerConnectionAtMax = (atMax - baseline) / (double)more };
     }
 

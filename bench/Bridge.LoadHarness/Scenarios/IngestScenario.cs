@@ -42,7 +42,8 @@ internal static class IngestScenario
         await RawAsync(connection, 1_000, data);
         await BridgeAsync(connection, 1, 1, 1_000, callSize, data);
 
-        // Each Bridge measurement is paired with a raw one just before it, so slow drift of the machine affects both
+        // Each Bridge measurement is bracketed by raw ones just before and just after it, and compared with their mean,
+        // so the drift of the machine (Azurite's speed varies by a third from one run to the next here) affects both
         // sides of every ratio alike.
         var raw = new List<double>();
         var bridge = Configurations.ToDictionary(c => c.Name, _ => new List<(double Rate, double Ratio)>());
@@ -50,9 +51,12 @@ internal static class IngestScenario
         {
             foreach (var (name, appenders, streams) in Configurations)
             {
-                var rawRate = events / (await RawAsync(connection, events, data)).TotalSeconds;
+                var rawBefore = events / (await RawAsync(connection, events, data)).TotalSeconds;
                 var rate = Appended(events, appenders) / (await BridgeAsync(connection, appenders, streams, events, callSize, data)).TotalSeconds;
-                raw.Add(rawRate);
+                var rawAfter = events / (await RawAsync(connection, events, data)).TotalSeconds;
+                var rawRate = (rawBefore + rawAfter) / 2;
+                raw.Add(rawBefore);
+                raw.Add(rawAfter);
                 bridge[name].Add((rate, rate / rawRate));
                 report.Progress($"  round {round}: {name}: {rate:F0} events/s against raw {rawRate:F0}/s ({rate / rawRate:F2})");
             }
@@ -73,16 +77,19 @@ internal static class IngestScenario
 
         report.Heading("Target 1 — ingest");
         report.Line($"{events} events of {dataBytes} bytes per measurement, appended in calls of up to {callSize} events (a Service Bus batch), each measurement on a fresh table; {rounds} rounds.");
-        report.Line($"Baseline, same run: the same entities written directly as 100-entity transactions to one partition, measured just before each Bridge measurement: median **{Median(raw):F0} entities/s** (range {raw.Min():F0}–{raw.Max():F0}).");
+        report.Line($"Baseline, same run: the same entities written directly as 100-entity transactions to one partition, measured just before and just after each Bridge measurement: median **{Median(raw):F0} entities/s** (range {raw.Min():F0}–{raw.Max():F0}).");
         report.Line("");
         report.Table(
-            ["Configuration", "Events/s (median)", "× baseline, median of pairs (target ≥ 0.8)", "Entities written per event (target ≤ 1.05)", "Met"],
+            ["Configuration", "Events/s (median)", "× baseline around it, median (target ≥ 0.8)", "Entities written per event (target ≤ 1.05)", "Met"],
             Configurations.Select(c =>
             {
                 var ratio = Median(bridge[c.Name].Select(r => r.Ratio));
                 var entities = entitiesPerEvent[c.Name];
-                var met = ratio >= 0.8 && entities <= 1.05;
-                return new[] { c.Name, $"{Median(bridge[c.Name].Select(r => r.Rate)):F0}", $"{ratio:F2}", $"{entities:F3}", met ? "yes" : "**no**" };
+
+                // The throughput target is for one stream; for many streams it is reported, and only the entity count is a target.
+                var met = (c.Streams > 1 || ratio >= 0.8) && entities <= 1.05;
+                var verdict = met ? (c.Streams > 1 ? "yes (ratio reported)" : "yes") : "**no**";
+                return new[] { c.Name, $"{Median(bridge[c.Name].Select(r => r.Rate)):F0}", $"{ratio:F2}", $"{entities:F3}", verdict };
             }));
         return new Result(Configurations.ToDictionary(c => c.Name, c => (Median(bridge[c.Name].Select(r => r.Ratio)), entitiesPerEvent[c.Name])));
     }
@@ -92,6 +99,13 @@ internal static class IngestScenario
     {
         var table = await FreshTableAsync(connection);
         var stream = StreamName.Parse("raw-" + Guid.NewGuid().ToString("N"));
+        var elapsed = await WriteRawAsync(table, stream, count, data);
+        await table.DeleteAsync();
+        return elapsed;
+    }
+
+    private static async Task<TimeSpan> WriteRawAsync(TableClient table, StreamName stream, int count, byte[] data)
+    {
         var started = Stopwatch.StartNew();
         for (var first = 1; first <= count; first += 100)
         {
@@ -115,6 +129,13 @@ internal static class IngestScenario
     private static async Task<TimeSpan> BridgeAsync(string connection, int appenders, int streams, int count, int callSize, byte[] data)
     {
         var table = await FreshTableAsync(connection);
+        var elapsed = await AppendAsync(table, appenders, streams, count, callSize, data);
+        await table.DeleteAsync();
+        return elapsed;
+    }
+
+    private static async Task<TimeSpan> AppendAsync(TableClient table, int appenders, int streams, int count, int callSize, byte[] data)
+    {
         using var log = new TableEventLog(
             table,
             Microsoft.Extensions.Options.Options.Create(new TableEventLogOptions { EventsTable = table.Name }),
@@ -139,8 +160,8 @@ internal static class IngestScenario
     }
 
     /// <summary>
-    /// An empty table for each measurement: Azurite slows down as a table grows, which would otherwise penalise
-    /// whichever measurement runs later.
+    /// An empty table for each measurement, deleted after it: Azurite keeps everything in memory and slows down as
+    /// it grows, which would otherwise penalise whichever measurement runs later.
     /// </summary>
     private static async Task<TableClient> FreshTableAsync(string connection)
     {
