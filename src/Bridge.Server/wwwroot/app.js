@@ -2,17 +2,25 @@
 // EventSource reconnects by itself after each bounded response, sending Last-Event-ID, so the list below should
 // show every id once, in order, across reconnects.
 
+import { clearEvents, showEvent } from './event-list.js';
+
 const $ = (id) => document.getElementById(id);
 const namePattern = /^[A-Za-z0-9_.:-]{1,128}$/;
 
+// ?stream=…&types=a,b&lastEventId=… fill the form, so a view can be shared or bookmarked. lastEventId is used for
+// the first connection only; the browser sends Last-Event-ID on its own afterwards.
+const params = new URLSearchParams(location.search);
+let initialCursor = params.get('lastEventId');
+
 let source = null;
 let opens = 0;
-let received = 0;
 let listening = new Set();
 
 function streamUrl(stream, fromStart) {
   const url = `/api/streams/${encodeURIComponent(stream)}/events`;
-  return fromStart ? `${url}?lastEventId=0` : url;
+  const cursor = initialCursor ?? (fromStart ? '0' : null);
+  initialCursor = null;
+  return cursor === null ? url : `${url}?lastEventId=${encodeURIComponent(cursor)}`;
 }
 
 function setState(state) {
@@ -69,49 +77,7 @@ function listen(type) {
   }
 
   listening.add(type);
-  source.addEventListener(type, show);
-}
-
-function show(event) {
-  received += 1;
-  $('received').textContent = String(received);
-  $('last-id').textContent = event.lastEventId || '—';
-
-  const item = document.createElement('li');
-  item.dataset.id = event.lastEventId;
-  item.dataset.type = event.type;
-  const meta = document.createElement('div');
-  meta.className = 'meta';
-  meta.append(
-    tag('id', `#${event.lastEventId}`),
-    tag('type', event.type),
-    tag('time', new Date().toLocaleTimeString()));
-  const data = document.createElement('pre');
-  data.className = 'data';
-  data.textContent = event.data;
-  item.append(meta, data);
-
-  if (event.type === 'bridge.gap') {
-    item.classList.add('gap');
-    const notice = document.createElement('p');
-    notice.className = 'notice';
-    try {
-      const gap = JSON.parse(event.data);
-      notice.textContent = `Gap: asked for "${gap.requested}" (${gap.reason}); resuming after event ${gap.resumeAfter}.`;
-    } catch {
-      notice.textContent = 'Gap: some events could not be delivered.';
-    }
-    item.prepend(notice);
-  }
-
-  $('events').prepend(item);
-}
-
-function tag(className, text) {
-  const span = document.createElement('span');
-  span.className = className;
-  span.textContent = text;
-  return span;
+  source.addEventListener(type, showEvent);
 }
 
 async function publish(event) {
@@ -137,13 +103,15 @@ async function publish(event) {
   }
 }
 
+for (const [param, input] of [['stream', 'stream'], ['types', 'types']]) {
+  if (params.has(param)) {
+    $(input).value = params.get(param);
+  }
+}
+
 $('subscribe-form').addEventListener('submit', connect);
 $('disconnect').addEventListener('click', disconnect);
 $('publish-form').addEventListener('submit', publish);
-$('clear').addEventListener('click', () => {
-  $('events').replaceChildren();
-  received = 0;
-  $('received').textContent = '0';
-});
+$('clear').addEventListener('click', clearEvents);
 
 connect();

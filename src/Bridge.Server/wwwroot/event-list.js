@@ -1,0 +1,50 @@
+// The list of received events and its counters, shared by the EventSource demo and the fetch() example.
+// Each item shows the id, type, time received and data; a bridge.gap notice is highlighted and explained.
+
+const $ = (id) => document.getElementById(id);
+let received = 0;
+
+export function showEvent({ lastEventId, type, data }) {
+  received += 1;
+  $('received').textContent = String(received);
+  $('last-id').textContent = lastEventId || '—';
+
+  const item = document.createElement('li');
+  item.dataset.id = lastEventId;
+  item.dataset.type = type;
+  const meta = document.createElement('div');
+  meta.className = 'meta';
+  meta.append(tag('id', `#${lastEventId}`), tag('type', type), tag('time', new Date().toLocaleTimeString()));
+  const body = document.createElement('pre');
+  body.className = 'data';
+  body.textContent = data;
+  item.append(meta, body);
+
+  if (type === 'bridge.gap') {
+    item.classList.add('gap');
+    const notice = document.createElement('p');
+    notice.className = 'notice';
+    try {
+      const gap = JSON.parse(data);
+      notice.textContent = `Gap: asked for "${gap.requested}" (${gap.reason}); resuming after event ${gap.resumeAfter}.`;
+    } catch {
+      notice.textContent = 'Gap: some events could not be delivered.';
+    }
+    item.prepend(notice);
+  }
+
+  $('events').prepend(item);
+}
+
+export function clearEvents() {
+  $('events').replaceChildren();
+  received = 0;
+  $('received').textContent = '0';
+}
+
+function tag(className, text) {
+  const span = document.createElement('span');
+  span.className = className;
+  span.textContent = text;
+  return span;
+}

@@ -1,0 +1,67 @@
+using Bridge.Testing;
+using Microsoft.Playwright;
+
+namespace Bridge.Server.BrowserTests;
+
+/// <summary>The demo page as a person would use it.</summary>
+[Collection(ChromiumCollection.Name)]
+public class DemoPageTests(Chromium chromium) : IAsyncLifetime
+{
+    private BridgeServerProcess _server = null!;
+
+    public async Task InitializeAsync() =>
+        _server = await BridgeServerProcess.StartAsync(new Dictionary<string, string> { ["AzureWebJobsStorage"] = (await AzuriteProcess.Shared).ConnectionString });
+
+    public async Task DisposeAsync() => await _server.DisposeAsync();
+
+    [Fact]
+    public async Task Publishing_from_the_form_shows_the_event_in_the_list()
+    {
+        var stream = TestNames.Stream("browser-demo");
+        var page = await chromium.NewPageAsync();
+        await page.GotoAsync(new Uri(_server.BaseAddress, $"/?stream={stream}").ToString());
+        await page.Locator("body[data-state=open]").WaitForAsync();
+
+        await page.FillAsync("#publish-type", "greeting");
+        await page.FillAsync("#publish-data", "hello from the page\nsecond line");
+        await page.ClickAsync("#publish");
+
+        var item = page.Locator("#events li[data-type=greeting]");
+        await item.WaitForAsync();
+        Assert.Equal("1", await item.GetAttributeAsync("data-id"));
+        Assert.Equal("hello from the page\nsecond line", await item.Locator(".data").InnerTextAsync());
+        Assert.Equal("Stored as event 1.", await page.InnerTextAsync("#publish-result"));
+        Assert.Equal("1", await page.InnerTextAsync("#received"));
+        Directory.CreateDirectory(Chromium.ScreenshotDirectory);
+        await page.ScreenshotAsync(new PageScreenshotOptions { Path = Path.Combine(Chromium.ScreenshotDirectory, "demo-page.png"), FullPage = true });
+    }
+
+    [Theory]
+    [InlineData("99999", "cursor-ahead-of-stream")]
+    [InlineData("not-a-cursor", "malformed-cursor")]
+    public async Task A_page_resuming_from_an_unknown_cursor_shows_the_gap_notice(string cursor, string reason)
+    {
+        var stream = TestNames.Stream("browser-gap");
+        await Publisher.PublishAsync(_server.Client, stream, "only event");
+        var page = await chromium.NewPageAsync();
+        await page.GotoAsync(new Uri(_server.BaseAddress, $"/?stream={stream}&lastEventId={cursor}").ToString());
+
+        var notice = page.Locator("#events li.gap .notice");
+        await notice.WaitForAsync();
+        var text = await notice.InnerTextAsync();
+        Assert.Contains("Gap", text, StringComparison.Ordinal);
+        Assert.Contains(reason, text, StringComparison.Ordinal);
+        Assert.Contains("resuming after event 1", text, StringComparison.Ordinal);
+        Assert.Equal("1", await page.InnerTextAsync("#last-id"));
+    }
+
+    [Fact]
+    public async Task The_page_fits_a_phone_screen()
+    {
+        var page = await chromium.NewPageAsync(new ViewportSize { Width = 375, Height = 740 });
+        await page.GotoAsync(new Uri(_server.BaseAddress, $"/?stream={TestNames.Stream("phone")}").ToString());
+        await page.Locator("body[data-state=open]").WaitForAsync();
+
+        Assert.True(await page.EvaluateAsync<bool>("() => document.documentElement.scrollWidth <= window.innerWidth"), "The page scrolls sideways at phone width.");
+    }
+}
