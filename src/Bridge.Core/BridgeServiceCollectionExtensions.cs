@@ -1,9 +1,11 @@
 using Bridge.Events;
 using Bridge.Http;
 using Bridge.Ingestion;
+using Bridge.Security;
 using Bridge.Streaming;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection.Extensions;
+using Microsoft.Extensions.Logging;
 
 namespace Microsoft.Extensions.DependencyInjection;
 
@@ -20,6 +22,17 @@ public static class BridgeServiceCollectionExtensions
         services.AddOptions<SseOptions>().Bind(configuration.GetSection(SseOptions.SectionName)).ValidateDataAnnotations().ValidateOnStart();
         services.AddOptions<TailOptions>().Bind(configuration.GetSection(TailOptions.SectionName)).ValidateDataAnnotations().ValidateOnStart();
         services.AddOptions<PublishOptions>().Bind(configuration.GetSection(PublishOptions.SectionName)).ValidateDataAnnotations().ValidateOnStart();
+        services.AddOptions<LimitsOptions>().Bind(configuration.GetSection(LimitsOptions.SectionName)).ValidateDataAnnotations().ValidateOnStart();
+        services.AddOptions<AuthOptions>().Bind(configuration.GetSection(AuthOptions.SectionName)).ValidateDataAnnotations().ValidateOnStart();
+        services.TryAddSingleton<TokenValidator>();
+        services.TryAddSingleton<StreamAuthorizer>();
+        services.TryAddSingleton<SubscriberAdmission>();
+        services.TryAddSingleton<PublishRateLimiter>();
+        services.AddHostedService<AuthModeNotice>();
+
+        // ASP.NET Core's request lines log the full URL, and a subscriber's token may be in its query: keep them out
+        // of the logs whatever the logging settings say (a rule added after the configuration's wins over it).
+        services.Configure<LoggerFilterOptions>(filters => filters.AddFilter("Microsoft.AspNetCore.Hosting.Diagnostics", LogLevel.Warning));
         services.TryAddSingleton(TimeProvider.System);
         services.TryAddSingleton<LocalCommitFeed>();
         services.TryAddSingleton<StreamHub>();

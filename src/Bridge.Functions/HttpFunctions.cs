@@ -8,8 +8,8 @@ namespace Bridge.Functions;
 /// <summary>
 /// The HTTP API, on the same routes as the standalone server. Each function hands the request to
 /// <see cref="BridgeHttpHandlers"/>, which writes the whole response (including SSE streaming, through the ASP.NET Core
-/// integration), so there is no logic here to drift from the server. Publishing needs a function key until
-/// publisher tokens exist; subscribing and health are anonymous.
+/// integration), so there is no logic here to drift from the server: the handlers check tokens themselves. Publishing
+/// also needs a function key, as an extra gate; everything else is anonymous at the Functions level.
 /// </summary>
 public sealed class HttpFunctions(BridgeHttpHandlers handlers)
 {
@@ -37,6 +37,22 @@ public sealed class HttpFunctions(BridgeHttpHandlers handlers)
         string stream)
     {
         await handlers.PublishBatchAsync(request.HttpContext, stream);
+        return new EmptyResult();
+    }
+
+    [Function("CreateSession")]
+    public async Task<IActionResult> CreateSessionAsync(
+        [HttpTrigger(AuthorizationLevel.Anonymous, "post", Route = BridgeRoutes.Session)] HttpRequest request)
+    {
+        await handlers.CreateSessionAsync(request.HttpContext);
+        return new EmptyResult();
+    }
+
+    [Function("DeleteSession")]
+    public async Task<IActionResult> DeleteSessionAsync(
+        [HttpTrigger(AuthorizationLevel.Anonymous, "delete", Route = BridgeRoutes.Session)] HttpRequest request)
+    {
+        await handlers.DeleteSessionAsync(request.HttpContext);
         return new EmptyResult();
     }
 

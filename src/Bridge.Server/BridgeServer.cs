@@ -1,4 +1,6 @@
 using Bridge.Http;
+using Microsoft.AspNetCore.Cors.Infrastructure;
+using Microsoft.Extensions.Options;
 
 namespace Bridge.Server;
 
@@ -24,11 +26,21 @@ public static class BridgeServer
         builder.Services.AddBridgeCore(builder.Configuration).AddTableEventLog(builder.Configuration);
         var server = builder.Configuration.GetSection(ServerOptions.SectionName).Get<ServerOptions>() ?? new ServerOptions();
         builder.WebHost.UseSockets(sockets => sockets.UnsafePreferInlineScheduling = server.InlineScheduling);
-        builder.WebHost.ConfigureKestrel(kestrel => kestrel.Limits.MaxConcurrentConnections = server.EffectiveMaxConnections());
+        builder.WebHost.ConfigureKestrel((context, kestrel) =>
+        {
+            // Kestrel__Limits__* (RequestHeadersTimeout, MaxRequestHeadersTotalSize, KeepAliveTimeout…) from any source,
+            // local.settings.json included; the connection cap is Server__MaxConnections.
+            context.Configuration.GetSection("Kestrel:Limits").Bind(kestrel.Limits);
+            kestrel.Limits.MaxConcurrentConnections = server.EffectiveMaxConnections();
+        });
+        builder.Services.AddOptions<CorsSettings>().Bind(builder.Configuration.GetSection(CorsSettings.SectionName)).ValidateDataAnnotations().ValidateOnStart();
+        builder.Services.AddCors();
+        builder.Services.AddOptions<CorsOptions>().Configure<IOptions<CorsSettings>>((cors, settings) => cors.AddDefaultPolicy(policy => Allow(policy, settings.Value)));
         configure?.Invoke(builder);
 
         var app = builder.Build();
         app.UseRouting();
+        app.UseCors();
         app.UseWhen(context => !EventStreamEndpoint.Is(context), everythingElse =>
         {
             everythingElse.UseExceptionHandler();
@@ -38,5 +50,30 @@ public static class BridgeServer
         app.UseStaticFiles();
         app.MapBridgeApi();
         return app;
+    }
+
+    /// <summary>
+    /// The CORS policy: the listed origins (none by default), the API's methods, and the headers a fetch() client sends:
+    /// Authorization (bearer tokens), Idempotency-Key, Last-Event-ID. Preflights are cached for ten minutes.
+    /// </summary>
+    private static void Allow(CorsPolicyBuilder policy, CorsSettings settings)
+    {
+        if (settings.AnyOrigin)
+        {
+            policy.AllowAnyOrigin();
+        }
+        else
+        {
+            policy.WithOrigins([.. settings.Origins]);
+            if (settings.AllowCredentials)
+            {
+                policy.AllowCredentials();
+            }
+        }
+
+        policy.WithMethods("GET", "POST", "DELETE")
+            .WithHeaders("Authorization", "Content-Type", "Idempotency-Key", "Last-Event-ID", "Accept", "Cache-Control")
+            .WithExposedHeaders("Retry-After", "WWW-Authenticate")
+            .SetPreflightMaxAge(TimeSpan.FromMinutes(10));
     }
 }

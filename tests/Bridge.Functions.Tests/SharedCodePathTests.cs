@@ -64,15 +64,17 @@ public class SharedCodePathTests
             .ToList();
 
         Assert.Equal(server, functions);
-        Assert.Equal(4, functions.Count);
+        Assert.Equal(6, functions.Count);
     }
 
     [Theory]
     [InlineData("Subscribe", "Anonymous")]
     [InlineData("Health", "Anonymous")]
+    [InlineData("CreateSession", "Anonymous")]
+    [InlineData("DeleteSession", "Anonymous")]
     [InlineData("Publish", "Function")]
     [InlineData("PublishBatch", "Function")]
-    public void Publishing_needs_a_function_key_while_subscribing_and_health_are_anonymous(string name, string level)
+    public void Publishing_needs_a_function_key_and_the_rest_is_anonymous_because_the_handlers_check_tokens(string name, string level)
     {
         var function = FunctionsSource.Functions.Single(f => FunctionsSource.Name(f) == name);
         var trigger = FunctionsSource.Trigger(function, "HttpTrigger")!.Value.Attribute;

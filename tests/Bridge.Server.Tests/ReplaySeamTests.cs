@@ -1,4 +1,6 @@
+using Bridge.Events;
 using Bridge.Testing;
+using Microsoft.Extensions.DependencyInjection;
 
 namespace Bridge.Server.Tests;
 
@@ -53,12 +55,23 @@ public class ReplaySeamTests : IAsyncLifetime
         }
     }
 
-    /// <summary>Reads from <paramref name="from"/> to <paramref name="until"/>, dropping the connection after <paramref name="dropAfter"/> events and resuming like a browser.</summary>
+    /// <summary>
+    /// Joins once the stream holds <paramref name="from"/> events (a cursor beyond the end gets a gap notice instead),
+    /// reads to <paramref name="until"/>, dropping the connection after <paramref name="dropAfter"/> events and resuming
+    /// like a browser.
+    /// </summary>
     private async Task<(long, List<SseEvent>)> ReadAsync(string url, long from, long until, int dropAfter)
     {
+        var log = _server.Services.GetRequiredService<IEventLog>();
+        var stream = StreamName.Parse(url.Split('/')[3]);
+        var token = Http.Within(60);
+        while (await log.GetLastIdAsync(stream, token) < from)
+        {
+            await Task.Delay(10, token);
+        }
+
         var events = new List<SseEvent>();
         var cursor = from.ToString(System.Globalization.CultureInfo.InvariantCulture);
-        var token = Http.Within(60);
         while (events.Count == 0 || events[^1].Id < until)
         {
             await using var connection = await SseConnection.OpenAsync(_server.Client, url, cursor, token);

@@ -30,8 +30,12 @@ public sealed class BridgeTestServer : IAsyncDisposable
 
     public IServiceProvider Services => _app.Services;
 
+    /// <summary>Starts a server on the shared Azurite with extra settings (section:key form).</summary>
+    public static async Task<BridgeTestServer> StartOnSharedAzuriteAsync(params (string Key, string? Value)[] settings) =>
+        await StartAsync((await AzuriteProcess.Shared).ConnectionString, settings.ToDictionary(pair => pair.Key, pair => pair.Value));
+
     /// <summary>Starts a server on <paramref name="storageConnectionString"/> with extra settings (section:key form).</summary>
-    public static async Task<BridgeTestServer> StartAsync(string storageConnectionString, IDictionary<string, string?>? settings = null)
+    public static async Task<BridgeTestServer> StartAsync(string storageConnectionString, IDictionary<string, string?>? settings = null, ILoggerProvider? logs = null)
     {
         var all = new Dictionary<string, string?>
         {
@@ -46,9 +50,26 @@ public sealed class BridgeTestServer : IAsyncDisposable
         var app = BridgeServer.Create(["--urls", "http://127.0.0.1:0"], builder =>
         {
             builder.Configuration.AddInMemoryCollection(all);
-            builder.Logging.AddFilter("Microsoft", LogLevel.Warning);
+            if (logs is null)
+            {
+                builder.Logging.AddFilter("Microsoft", LogLevel.Warning);
+            }
+            else
+            {
+                builder.Logging.AddProvider(logs);
+            }
         });
-        await app.StartAsync();
+        try
+        {
+            await app.StartAsync();
+        }
+        catch
+        {
+            // Settings that fail validation stop the start; the app must still let go of what it holds.
+            await app.DisposeAsync();
+            throw;
+        }
+
         var address = app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.First();
         return new BridgeTestServer(app, new Uri(address));
     }

@@ -20,6 +20,8 @@ public static class BridgeEndpointRouteBuilderExtensions
         api.MapPost(BridgeRoutes.Events, context => handlers.PublishAsync(context, StreamOf(context)));
         api.MapPost(BridgeRoutes.Batch, context => handlers.PublishBatchAsync(context, StreamOf(context)));
         api.MapGet(BridgeRoutes.Health, handlers.HealthAsync);
+        api.MapPost(BridgeRoutes.Session, handlers.CreateSessionAsync);
+        api.MapDelete(BridgeRoutes.Session, handlers.DeleteSessionAsync);
         return endpoints;
     }
 

@@ -2,6 +2,7 @@ using System.Buffers;
 using System.Text;
 using System.Text.Json;
 using Bridge.Events;
+using Bridge.Security;
 using Bridge.Streaming;
 using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Http.Features;
@@ -20,7 +21,12 @@ public sealed partial class BridgeHttpHandlers(
     StreamHub hub,
     IEventLog log,
     HealthCheckService health,
+    StreamAuthorizer authorizer,
+    SubscriberAdmission admission,
+    PublishRateLimiter publishRate,
     IOptions<PublishOptions> publishOptions,
+    IOptions<LimitsOptions> limitsOptions,
+    IOptions<AuthOptions> authOptions,
     ILogger<BridgeHttpHandlers> logger)
 {
     /// <summary>The header that makes a publish idempotent.</summary>
@@ -30,31 +36,29 @@ public sealed partial class BridgeHttpHandlers(
     private static readonly UTF8Encoding StrictUtf8 = new(encoderShouldEmitUTF8Identifier: false, throwOnInvalidBytes: true);
 
     private readonly PublishOptions _publish = publishOptions.Value;
+    private readonly LimitsOptions _limits = limitsOptions.Value;
+    private readonly AuthOptions _auth = authOptions.Value;
 
     /// <summary>
     /// <c>GET streams/{stream}/events</c>: a bounded Server-Sent Events response, replaying from the cursor
-    /// (<c>Last-Event-ID</c>, else <c>?lastEventId=</c>) and then live.
+    /// (<c>Last-Event-ID</c>, else <c>?lastEventId=</c>) and then live, until its lifetime or its token ends.
     /// </summary>
-    /// <remarks>Not an async method: the response lives as long as the connection, and so would its frame.</remarks>
+    /// <remarks>
+    /// Not an async method on the usual path: the response lives as long as the connection, and so would the method's
+    /// frame. Only a token whose keys must first be fetched (JWKS) waits here.
+    /// </remarks>
     public Task SubscribeAsync(HttpContext context, string? stream)
     {
         ArgumentNullException.ThrowIfNull(context);
-        if (!StreamName.TryParse(stream, out var name, out var error))
+        if (!TryParseStream(stream, out var name, out var problem))
         {
-            return Problems.InvalidStreamName(error).ExecuteAsync(context);
+            return problem.ExecuteAsync(context);
         }
 
-        var cursor = StreamCursor.From(
-            context.Request.Headers["Last-Event-ID"].ToString(),
-            context.Request.Query[StreamCursor.QueryParameter].ToString());
-
-        var response = context.Response;
-        response.StatusCode = StatusCodes.Status200OK;
-        response.ContentType = "text/event-stream";
-        response.Headers.CacheControl = "no-cache";
-        response.Headers["X-Accel-Buffering"] = "no";
-        context.Features.Get<IHttpResponseBodyFeature>()?.DisableBuffering();
-        return hub.SubscribeAsync(name, cursor, response.BodyWriter, context.RequestAborted);
+        var authorizing = authorizer.AuthorizeAsync(context, name, StreamAccess.Subscribe);
+        return authorizing.IsCompletedSuccessfully
+            ? Subscribe(context, name, authorizing.Result)
+            : SubscribeWhenAuthorizedAsync(context, name, authorizing);
     }
 
     /// <summary>
@@ -79,6 +83,42 @@ public sealed partial class BridgeHttpHandlers(
         await result.ExecuteAsync(context).ConfigureAwait(false);
     }
 
+    /// <summary>
+    /// <c>POST auth/session</c>: stores the request's bearer token in the subscriber cookie (HttpOnly, Secure, the
+    /// configured SameSite, path <c>/api</c>, expiring with the token), for browsers whose <c>EventSource</c> cannot
+    /// send headers. Call it again with a fresh token before the old one expires. 204 when stored; 401 when the token
+    /// is not valid. In Open mode there is nothing to store and the answer is 204.
+    /// </summary>
+    public async Task CreateSessionAsync(HttpContext context)
+    {
+        ArgumentNullException.ThrowIfNull(context);
+        if (_auth.Mode == AuthMode.Open)
+        {
+            context.Response.StatusCode = StatusCodes.Status204NoContent;
+            return;
+        }
+
+        var (token, grant, problem) = await authorizer.ValidateBearerAsync(context).ConfigureAwait(false);
+        if (token is null || grant is null)
+        {
+            StreamAuthorizer.Challenge(context, problem);
+            await Problems.Create(StatusCodes.Status401Unauthorized, "invalid-token", "A valid token is required.", problem!).ExecuteAsync(context).ConfigureAwait(false);
+            return;
+        }
+
+        context.Response.Cookies.Append(_auth.CookieName, token, SessionCookie(grant.ExpiresAt));
+        context.Response.StatusCode = StatusCodes.Status204NoContent;
+    }
+
+    /// <summary><c>DELETE auth/session</c>: removes the subscriber cookie. 204.</summary>
+    public Task DeleteSessionAsync(HttpContext context)
+    {
+        ArgumentNullException.ThrowIfNull(context);
+        context.Response.Cookies.Delete(_auth.CookieName, SessionCookie(expires: null));
+        context.Response.StatusCode = StatusCodes.Status204NoContent;
+        return Task.CompletedTask;
+    }
+
     /// <summary><c>GET health</c>: 200 when healthy, 503 when storage cannot be reached; the body says which check failed.</summary>
     public async Task HealthAsync(HttpContext context)
     {
@@ -94,9 +134,14 @@ public sealed partial class BridgeHttpHandlers(
 
     private async Task<IResult> PublishOneAsync(HttpContext context, string? stream)
     {
-        if (!StreamName.TryParse(stream, out var name, out var error))
+        if (!TryParseStream(stream, out var name, out var streamProblem))
         {
-            return Problems.InvalidStreamName(error);
+            return streamProblem;
+        }
+
+        if (await AdmitPublisherAsync(context, name).ConfigureAwait(false) is { } refusal)
+        {
+            return refusal;
         }
 
         var types = context.Request.Query["type"];
@@ -105,7 +150,7 @@ public sealed partial class BridgeHttpHandlers(
             return Problems.InvalidEventType("Give the 'type' query parameter at most once.");
         }
 
-        if (!EventType.TryParse(types.ToString(), out var type, out error))
+        if (!TryParseType(types.ToString(), out var type, out var error))
         {
             return Problems.InvalidEventType(error);
         }
@@ -115,10 +160,11 @@ public sealed partial class BridgeHttpHandlers(
             return keyProblem;
         }
 
-        var data = await ReadBodyAsync(context.Request, EventData.MaxBytes, context.RequestAborted).ConfigureAwait(false);
+        var (data, bodyProblem) = await ReadBodyAsync(
+            context, EventData.MaxBytes, Problems.EventTooLarge($"Event data has at most {EventData.MaxBytes} bytes (256 KiB).")).ConfigureAwait(false);
         if (data is null)
         {
-            return Problems.EventTooLarge($"Event data has at most {EventData.MaxBytes} bytes (256 KiB).");
+            return bodyProblem!;
         }
 
         if (!EventData.TryValidate(data, out var dataProblem))
@@ -140,9 +186,14 @@ public sealed partial class BridgeHttpHandlers(
 
     private async Task<IResult> PublishManyAsync(HttpContext context, string? stream)
     {
-        if (!StreamName.TryParse(stream, out var name, out var error))
+        if (!TryParseStream(stream, out var name, out var streamProblem))
         {
-            return Problems.InvalidStreamName(error);
+            return streamProblem;
+        }
+
+        if (await AdmitPublisherAsync(context, name).ConfigureAwait(false) is { } refusal)
+        {
+            return refusal;
         }
 
         if (!TryReadIdempotencyKey(context.Request, out var baseKey, out var keyProblem))
@@ -150,16 +201,18 @@ public sealed partial class BridgeHttpHandlers(
             return keyProblem;
         }
 
-        var body = await ReadBodyAsync(context.Request, _publish.MaxBatchBytes, context.RequestAborted).ConfigureAwait(false);
+        var (body, bodyProblem) = await ReadBodyAsync(
+            context, _publish.MaxBatchBytes, Problems.BatchTooLarge($"A batch request body has at most {_publish.MaxBatchBytes} bytes.")).ConfigureAwait(false);
         if (body is null)
         {
-            return Problems.BatchTooLarge($"A batch request body has at most {_publish.MaxBatchBytes} bytes.");
+            return bodyProblem!;
         }
 
         PublishBatchRequest? request;
         try
         {
-            request = JsonSerializer.Deserialize<PublishBatchRequest>(body, JsonOptions);
+            // A byte order mark, which editors and PowerShell like to add, may be ignored (RFC 8259, section 8.1).
+            request = JsonSerializer.Deserialize<PublishBatchRequest>(body.AsSpan().StartsWith("\uFEFF"u8) ? body.AsSpan(3) : body, JsonOptions);
         }
         catch (JsonException exception)
         {
@@ -180,7 +233,7 @@ public sealed partial class BridgeHttpHandlers(
         var errors = new Dictionary<string, string[]>();
         for (var index = 0; index < items.Count; index++)
         {
-            if (TryCreateEvent(items[index], index, baseKey, out var newEvent, out var field, out var problem))
+            if (TryCreateEvent(items[index], index, baseKey, _limits.MaxEventTypeLength, out var newEvent, out var field, out var problem))
             {
                 events.Add(newEvent);
             }
@@ -209,6 +262,7 @@ public sealed partial class BridgeHttpHandlers(
         PublishBatchItem? item,
         int index,
         IdempotencyKey? baseKey,
+        int maxTypeLength,
         [System.Diagnostics.CodeAnalysis.NotNullWhen(true)] out NewEvent? newEvent,
         out string field,
         out string problem)
@@ -222,7 +276,7 @@ public sealed partial class BridgeHttpHandlers(
             return false;
         }
 
-        if (!EventType.TryParse(item.Type, out var type, out var error))
+        if (!TryParseType(item.Type, maxTypeLength, out var type, out var error))
         {
             problem = error;
             return false;
@@ -263,6 +317,82 @@ public sealed partial class BridgeHttpHandlers(
         newEvent = new NewEvent(type, data, key);
         return true;
     }
+
+    private async Task SubscribeWhenAuthorizedAsync(HttpContext context, StreamName name, ValueTask<StreamAuthorization> authorizing) =>
+        await Subscribe(context, name, await authorizing.ConfigureAwait(false)).ConfigureAwait(false);
+
+    private Task Subscribe(HttpContext context, StreamName name, StreamAuthorization authorization)
+    {
+        if (!authorization.IsAllowed)
+        {
+            return authorization.Refusal!.ExecuteAsync(context);
+        }
+
+        var (slot, refusal) = admission.TryAdmit(context);
+        if (refusal is not null)
+        {
+            return refusal.ExecuteAsync(context);
+        }
+
+        var cursor = StreamCursor.From(
+            context.Request.Headers["Last-Event-ID"].ToString(),
+            context.Request.Query[StreamCursor.QueryParameter].ToString());
+
+        var response = context.Response;
+        response.StatusCode = StatusCodes.Status200OK;
+        response.ContentType = "text/event-stream";
+        response.Headers.CacheControl = "no-cache";
+        response.Headers["X-Accel-Buffering"] = "no";
+        context.Features.Get<IHttpResponseBodyFeature>()?.DisableBuffering();
+        return hub.SubscribeAsync(name, cursor, response.BodyWriter, authorization.NotAfter, slot, context.RequestAborted);
+    }
+
+    /// <summary>Authorizes a publish and applies the publisher's rate limit; null when it may go ahead.</summary>
+    private async ValueTask<IResult?> AdmitPublisherAsync(HttpContext context, StreamName name)
+    {
+        var authorization = await authorizer.AuthorizeAsync(context, name, StreamAccess.Publish).ConfigureAwait(false);
+        return authorization.Refusal
+            ?? publishRate.TryAcquire(context, authorization.Principal ?? ClientAddress.Of(context, _limits.TrustForwardedFor));
+    }
+
+    private bool TryParseStream(string? text, out StreamName name, [System.Diagnostics.CodeAnalysis.NotNullWhen(false)] out IResult? problem)
+    {
+        problem = !StreamName.TryParse(text, out name, out var error)
+            ? Problems.InvalidStreamName(error)
+            : name.Value.Length > _limits.MaxStreamNameLength
+                ? Problems.InvalidStreamName($"A stream name has at most {_limits.MaxStreamNameLength} characters here (Limits:MaxStreamNameLength); this one has {name.Value.Length}.")
+                : null;
+        return problem is null;
+    }
+
+    private bool TryParseType(string? text, out EventType type, [System.Diagnostics.CodeAnalysis.NotNullWhen(false)] out string? error) =>
+        TryParseType(text, _limits.MaxEventTypeLength, out type, out error);
+
+    private static bool TryParseType(string? text, int maxLength, out EventType type, [System.Diagnostics.CodeAnalysis.NotNullWhen(false)] out string? error)
+    {
+        if (!EventType.TryParse(text, out type, out error))
+        {
+            return false;
+        }
+
+        if (type.Value.Length > maxLength)
+        {
+            error = $"An event type has at most {maxLength} characters here (Limits:MaxEventTypeLength); this one has {type.Value.Length}.";
+            return false;
+        }
+
+        return true;
+    }
+
+    private CookieOptions SessionCookie(DateTimeOffset? expires) => new()
+    {
+        HttpOnly = true,
+        Secure = true,
+        SameSite = _auth.CookieSameSite,
+        Path = "/" + BridgeRoutes.Prefix,
+        Expires = expires,
+        IsEssential = true,
+    };
 
     private async Task<IResult> AppendAsync(
         HttpContext context,
@@ -314,38 +444,53 @@ public sealed partial class BridgeHttpHandlers(
         return true;
     }
 
-    /// <summary>Reads the whole body, or returns null as soon as it exceeds <paramref name="limit"/> bytes.</summary>
-    private static async Task<byte[]?> ReadBodyAsync(HttpRequest request, int limit, CancellationToken cancellationToken)
+    /// <summary>
+    /// Reads the whole body; or returns <paramref name="tooLarge"/> as soon as it exceeds <paramref name="limit"/> bytes,
+    /// or the server's refusal when the client sends it too slowly or stops part-way.
+    /// </summary>
+    private async Task<(byte[]? Body, IResult? Problem)> ReadBodyAsync(HttpContext context, int limit, IResult tooLarge)
     {
+        var request = context.Request;
         if (request.ContentLength > limit)
         {
-            return null;
+            return (null, tooLarge);
         }
 
         var reader = request.BodyReader;
-        while (true)
+        try
         {
-            var read = await reader.ReadAsync(cancellationToken).ConfigureAwait(false);
-            var buffer = read.Buffer;
-            if (buffer.Length > limit)
+            while (true)
             {
-                reader.AdvanceTo(buffer.End);
-                return null;
-            }
+                var read = await reader.ReadAsync(context.RequestAborted).ConfigureAwait(false);
+                var buffer = read.Buffer;
+                if (buffer.Length > limit)
+                {
+                    reader.AdvanceTo(buffer.End);
+                    return (null, tooLarge);
+                }
 
-            if (read.IsCompleted)
-            {
-                var body = buffer.ToArray();
-                reader.AdvanceTo(buffer.End);
-                return body;
-            }
+                if (read.IsCompleted)
+                {
+                    var body = buffer.ToArray();
+                    reader.AdvanceTo(buffer.End);
+                    return (body, null);
+                }
 
-            reader.AdvanceTo(buffer.Start, buffer.End);
+                reader.AdvanceTo(buffer.Start, buffer.End);
+            }
+        }
+        catch (BadHttpRequestException exception)
+        {
+            LogUnreadableBody(request.Path, exception.Message);
+            return (null, Problems.UnreadableBody(exception.StatusCode, exception.Message));
         }
     }
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "Publish of {Events} event(s) to stream {Stream} failed: storage is unavailable")]
     private partial void LogPublishFailed(Exception exception, string stream, int events);
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "The body of a publish to {Path} could not be read: {Reason}")]
+    private partial void LogUnreadableBody(PathString path, string reason);
 
     private sealed record HealthResponse(string Status, IReadOnlyDictionary<string, HealthCheckEntry> Checks);
 

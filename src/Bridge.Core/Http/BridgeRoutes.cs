@@ -18,4 +18,7 @@ public static class BridgeRoutes
 
     /// <summary>GET reports health.</summary>
     public const string Health = "health";
+
+    /// <summary>POST stores a bearer token in the subscriber cookie; DELETE removes it.</summary>
+    public const string Session = "auth/session";
 }

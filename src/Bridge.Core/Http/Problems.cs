@@ -38,6 +38,9 @@ public static class Problems
             detail,
             errors is null ? null : new Dictionary<string, object?> { ["errors"] = errors });
 
+    internal static ProblemHttpResult UnreadableBody(int status, string detail) =>
+        Create(status, "unreadable-body", "The request body could not be read.", detail);
+
     internal static ProblemHttpResult StorageUnavailable(string detail) =>
         Create(StatusCodes.Status503ServiceUnavailable, "storage-unavailable", "Event storage is unavailable.", detail);
 

@@ -58,10 +58,17 @@ public sealed class StreamHub : IHostedService, IDisposable
     /// <summary>
     /// Writes one bounded Server-Sent Events response to <paramref name="output"/>: the <c>retry:</c> hint, a gap notice
     /// if the cursor cannot be honoured, the events after the cursor, then live events until the response's lifetime
-    /// ends or the client leaves. The caller sets the HTTP status and headers first.
+    /// ends, <paramref name="notAfter"/> (its token's expiry) passes, or the client leaves. The caller sets the HTTP
+    /// status and headers first.
     /// </summary>
-    public Task SubscribeAsync(StreamName stream, StreamCursor cursor, PipeWriter output, CancellationToken aborted) =>
-        new StreamSession(this, stream, cursor, output, _sessionLogger).RunAsync(aborted);
+    /// <param name="stream">The stream.</param>
+    /// <param name="cursor">Where the client resumes.</param>
+    /// <param name="output">The response body.</param>
+    /// <param name="notAfter">When the response must end at the latest, whatever its lifetime; null for no such bound.</param>
+    /// <param name="lease">Disposed when the response ends, such as a slot counted against a limit.</param>
+    /// <param name="aborted">Signalled when the client goes away.</param>
+    public Task SubscribeAsync(StreamName stream, StreamCursor cursor, PipeWriter output, DateTimeOffset? notAfter, IDisposable? lease, CancellationToken aborted) =>
+        new StreamSession(this, stream, cursor, output, notAfter, lease, _sessionLogger).RunAsync(aborted);
 
     /// <inheritdoc />
     public Task StartAsync(CancellationToken cancellationToken) => Task.CompletedTask;

@@ -23,20 +23,28 @@ public sealed partial class StreamSession
     private readonly StreamCursor _cursor;
     private readonly PipeWriter _output;
     private readonly ILogger _logger;
+    private readonly IDisposable? _lease;
     private readonly long _deadlineTimestamp;
     private long _lastWrittenId;
     private int _eventsWritten;
 
-    internal StreamSession(StreamHub hub, StreamName stream, StreamCursor cursor, PipeWriter output, ILogger logger)
+    internal StreamSession(StreamHub hub, StreamName stream, StreamCursor cursor, PipeWriter output, DateTimeOffset? notAfter, IDisposable? lease, ILogger logger)
     {
         _hub = hub;
         _stream = stream;
         _cursor = cursor;
         _output = output;
+        _lease = lease;
         _logger = logger;
 
-        // Each response lasts between 80 % and 100 % of the maximum, so clients spread their reconnections.
+        // Each response lasts between 80 % and 100 % of the maximum, so clients spread their reconnections; and never
+        // past its token's expiry, so the same mechanism ends both.
         var lifetime = TimeSpan.FromSeconds(hub.Options.MaxDurationSeconds * (0.8 + (0.2 * Random.Shared.NextDouble())));
+        if (notAfter is { } expiry && expiry - hub.Time.GetUtcNow() < lifetime)
+        {
+            lifetime = TimeSpan.FromTicks(Math.Max(0, (expiry - hub.Time.GetUtcNow()).Ticks));
+        }
+
         _deadlineTimestamp = hub.Time.GetTimestamp() + (long)(lifetime.TotalSeconds * hub.Time.TimestampFrequency);
     }
 
@@ -102,6 +110,7 @@ public sealed partial class StreamSession
         }
         finally
         {
+            _lease?.Dispose();
             LogSessionEnded(_stream.Value, end, _eventsWritten, _lastWrittenId);
         }
     }

@@ -22,10 +22,14 @@ function connect(event) {
   source?.stop();
   $('failure').textContent = '';
   const stream = $('stream').value.trim();
-  const authorization = $('authorization').value.trim();
   const cursor = params.get('lastEventId') ?? ($('from-start').checked ? '0' : '');
   const url = `/api/streams/${encodeURIComponent(stream)}/events${cursor ? `?lastEventId=${encodeURIComponent(cursor)}` : ''}`;
-  source = new FetchEventSource(url, { headers: authorization ? { Authorization: authorization } : {} });
+  // Read the field at every connection, so a token pasted in while connected is used from the next reconnection on.
+  const headers = () => {
+    const authorization = $('authorization').value.trim();
+    return authorization ? { Authorization: authorization } : {};
+  };
+  source = new FetchEventSource(url, { headers });
   source.onevent = showEvent;
   source.onstate = setState;
   source.onfailure = (status, problem) => {

@@ -2,8 +2,10 @@
 // cannot. It follows the WHATWG parsing rules: lines end with CR, LF or CRLF; a blank line dispatches; the last event
 // id is updated at every dispatch, even one without data; `retry:` sets the reconnection delay; an event cut off by
 // the end of a response is dropped. When a response ends it reconnects after that delay, sending Last-Event-ID.
+// A 429 or 5xx answer is retried after its Retry-After (or that delay); other refusals are final, as in EventSource.
+// `headers` may be a function, called before every connection, so a reconnection can carry a fresh token:
 //
-//   const source = new FetchEventSource(url, { headers: { Authorization: `Bearer ${token}` } });
+//   const source = new FetchEventSource(url, { headers: async () => ({ Authorization: `Bearer ${await getToken()}` }) });
 //   source.onevent = ({ type, data, lastEventId }) => { ... };
 //   source.onstate = (state) => { ... };   // 'connecting' | 'open' | 'reconnecting' | 'closed'
 //   source.start();  ...  source.stop();
@@ -54,24 +56,28 @@ export class FetchEventSource {
     while (!this.#stopped) {
       this.#state(first ? 'connecting' : 'reconnecting');
       first = false;
+      let delay = null;
       try {
         this.#controller = new AbortController();
-        const headers = { Accept: 'text/event-stream', ...this.#headers };
+        const extra = typeof this.#headers === 'function' ? await this.#headers() : this.#headers;
+        const headers = { Accept: 'text/event-stream', ...extra };
         if (this.#lastEventId) {
           headers['Last-Event-ID'] = this.#lastEventId;
         }
 
         const response = await fetch(this.#url, { headers, cache: 'no-store', signal: this.#controller.signal });
         const isStream = (response.headers.get('Content-Type') ?? '').startsWith('text/event-stream');
-        if (response.status === 204 || (response.status >= 400 && response.status < 500) || (response.ok && !isStream)) {
-          // Like EventSource: a refusal is final. 4xx answers carry problem details saying why.
+        if (response.status === 429 || response.status >= 500) {
+          // The server is full or storage is unavailable: come back when it says to.
+          response.body?.cancel();
+          delay = Math.max(this.#retryMilliseconds, 1000 * (Number(response.headers.get('Retry-After')) || 0));
+        } else if (!response.ok || response.status === 204 || !isStream) {
+          // Like EventSource, any other refusal is final. Bridge's refusals carry problem details saying why.
           const problem = await response.json().catch(() => null);
           this.stop();
           this.onfailure?.(response.status, problem);
           return;
-        }
-
-        if (response.ok) {
+        } else {
           this.#state('open');
           await this.#read(response.body);
         }
@@ -83,7 +89,7 @@ export class FetchEventSource {
       }
 
       if (!this.#stopped) {
-        await new Promise((resolve) => setTimeout(resolve, this.#retryMilliseconds));
+        await new Promise((resolve) => setTimeout(resolve, delay ?? this.#retryMilliseconds));
       }
     }
   }
