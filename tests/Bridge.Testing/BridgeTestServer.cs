@@ -42,6 +42,11 @@ public sealed class BridgeTestServer : IAsyncDisposable
             ["AzureWebJobsStorage"] = storageConnectionString,
             ["Logging:LogLevel:Default"] = "Warning",
         };
+        foreach (var (key, value) in TestClientLimits.Settings)
+        {
+            all[key] = value;
+        }
+
         foreach (var (key, value) in settings ?? new Dictionary<string, string?>())
         {
             all[key] = value;

@@ -24,9 +24,6 @@ public sealed class HostileInputTests(ITestOutputHelper output) : IAsyncLifetime
     {
         var settings = TestTokens.RequireTokens();
         settings["Storage:EventsTable"] = TestNames.Table();
-        settings["Limits:PublishBurst"] = "100000";
-        settings["Limits:PublishRequestsPerSecond"] = "100000";
-        settings["Limits:MaxSubscribersPerClient"] = "100000";
         settings["Kestrel:Limits:RequestHeadersTimeout"] = "00:00:02";
         _server = await BridgeTestServer.StartAsync((await AzuriteProcess.Shared).ConnectionString, settings, _logs);
         _client = new HttpClient { BaseAddress = _server.BaseAddress, Timeout = Timeout.InfiniteTimeSpan };

@@ -5,6 +5,7 @@ using Bridge.Testing;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Hosting;
 using Microsoft.AspNetCore.Http;
+using Microsoft.Extensions.Logging;
 using Microsoft.IdentityModel.Tokens;
 
 namespace Bridge.Server.Tests.Security;
@@ -244,6 +245,7 @@ public class AuthorizationTests : IAsyncLifetime
         var secondKey = new RsaSecurityKey(second) { KeyId = "second" };
         var published = new[] { firstKey };
         var jwks = WebApplication.CreateBuilder();
+        jwks.Logging.ClearProviders();
         jwks.WebHost.UseUrls("http://127.0.0.1:0");
         await using var issuer = jwks.Build();
         issuer.MapGet("/jwks", () => Results.Text(JwksJson(published), "application/json"));
