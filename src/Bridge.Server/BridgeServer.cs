@@ -39,8 +39,11 @@ public static class BridgeServer
         configure?.Invoke(builder);
 
         var app = builder.Build();
-        app.UseRouting();
+
+        // Before routing: the API's one policy is the default, so CORS needs no endpoint; after routing, the middleware
+        // would tag every request with an item that an idle SSE connection carries for its whole life (about 0.7 KB).
         app.UseCors();
+        app.UseRouting();
         app.UseWhen(context => !EventStreamEndpoint.Is(context), everythingElse =>
         {
             everythingElse.UseExceptionHandler();
