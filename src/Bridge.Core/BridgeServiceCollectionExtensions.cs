@@ -6,6 +6,7 @@ using Bridge.Streaming;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection.Extensions;
 using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Options;
 
 namespace Microsoft.Extensions.DependencyInjection;
 
@@ -13,17 +14,18 @@ namespace Microsoft.Extensions.DependencyInjection;
 public static class BridgeServiceCollectionExtensions
 {
     /// <summary>
-    /// Registers the hub and the HTTP handlers, binding <see cref="SseOptions"/>, <see cref="TailOptions"/> and
-    /// <see cref="PublishOptions"/> from their sections, validated at start-up. An <see cref="IEventLog"/> must be
+    /// Registers the hub, the HTTP handlers and their authorization and limits, binding <see cref="SseOptions"/>,
+    /// <see cref="TailOptions"/>, <see cref="PublishOptions"/>, <see cref="LimitsOptions"/> and <see cref="AuthOptions"/>
+    /// from their sections, validated at start-up. An <see cref="IEventLog"/> must be
     /// registered too, for example with <c>AddTableEventLog</c>.
     /// </summary>
     public static IServiceCollection AddBridgeCore(this IServiceCollection services, IConfiguration configuration)
     {
-        services.AddOptions<SseOptions>().Bind(configuration.GetSection(SseOptions.SectionName)).ValidateDataAnnotations().ValidateOnStart();
-        services.AddOptions<TailOptions>().Bind(configuration.GetSection(TailOptions.SectionName)).ValidateDataAnnotations().ValidateOnStart();
-        services.AddOptions<PublishOptions>().Bind(configuration.GetSection(PublishOptions.SectionName)).ValidateDataAnnotations().ValidateOnStart();
-        services.AddOptions<LimitsOptions>().Bind(configuration.GetSection(LimitsOptions.SectionName)).ValidateDataAnnotations().ValidateOnStart();
-        services.AddOptions<AuthOptions>().Bind(configuration.GetSection(AuthOptions.SectionName)).ValidateDataAnnotations().ValidateOnStart();
+        services.AddValidatedSettings<SseOptions>(configuration, SseOptions.SectionName);
+        services.AddValidatedSettings<TailOptions>(configuration, TailOptions.SectionName);
+        services.AddValidatedSettings<PublishOptions>(configuration, PublishOptions.SectionName);
+        services.AddValidatedSettings<LimitsOptions>(configuration, LimitsOptions.SectionName);
+        services.AddValidatedSettings<AuthOptions>(configuration, AuthOptions.SectionName);
         services.TryAddSingleton<TokenValidator>();
         services.TryAddSingleton<StreamAuthorizer>();
         services.TryAddSingleton<SubscriberAdmission>();
@@ -46,12 +48,21 @@ public static class BridgeServiceCollectionExtensions
     }
 
     /// <summary>
+    /// Binds <typeparamref name="TOptions"/> from <paramref name="sectionName"/> and checks it (data annotations and
+    /// <see cref="System.ComponentModel.DataAnnotations.IValidatableObject"/>) at start-up, so a bad setting stops
+    /// the app with a message naming it instead of failing on first use.
+    /// </summary>
+    public static OptionsBuilder<TOptions> AddValidatedSettings<TOptions>(this IServiceCollection services, IConfiguration configuration, string sectionName)
+        where TOptions : class =>
+        services.AddOptions<TOptions>().Bind(configuration.GetSection(sectionName)).ValidateDataAnnotations().ValidateOnStart();
+
+    /// <summary>
     /// Registers <see cref="IngestBatchProcessor"/>, the rules that turn Service Bus messages into events, with
     /// <see cref="IngestOptions"/> bound from the <c>Ingest</c> section.
     /// </summary>
     public static IServiceCollection AddBridgeIngestion(this IServiceCollection services, IConfiguration configuration)
     {
-        services.AddOptions<IngestOptions>().Bind(configuration.GetSection(IngestOptions.SectionName)).ValidateDataAnnotations().ValidateOnStart();
+        services.AddValidatedSettings<IngestOptions>(configuration, IngestOptions.SectionName);
         services.TryAddSingleton<IngestBatchProcessor>();
         return services;
     }

@@ -33,7 +33,7 @@ public static class BridgeServer
             context.Configuration.GetSection("Kestrel:Limits").Bind(kestrel.Limits);
             kestrel.Limits.MaxConcurrentConnections = server.EffectiveMaxConnections();
         });
-        builder.Services.AddOptions<CorsSettings>().Bind(builder.Configuration.GetSection(CorsSettings.SectionName)).ValidateDataAnnotations().ValidateOnStart();
+        builder.Services.AddValidatedSettings<CorsSettings>(builder.Configuration, CorsSettings.SectionName);
         builder.Services.AddCors();
         builder.Services.AddOptions<CorsOptions>().Configure<IOptions<CorsSettings>>((cors, settings) => cors.AddDefaultPolicy(policy => Allow(policy, settings.Value)));
         configure?.Invoke(builder);

@@ -27,10 +27,7 @@ public static class TableStorageServiceCollectionExtensions
     /// </remarks>
     public static IServiceCollection AddTableEventLog(this IServiceCollection services, IConfiguration configuration)
     {
-        services.AddOptions<TableEventLogOptions>()
-            .Bind(configuration.GetSection(TableEventLogOptions.SectionName))
-            .ValidateDataAnnotations()
-            .ValidateOnStart();
+        services.AddValidatedSettings<TableEventLogOptions>(configuration, TableEventLogOptions.SectionName);
         services.TryAddSingleton(TimeProvider.System);
         services.TryAddSingleton<LocalCommitFeed>();
         services.TryAddSingleton(provider =>

@@ -102,7 +102,7 @@ public sealed partial class BridgeHttpHandlers(
         if (token is null || grant is null)
         {
             StreamAuthorizer.Challenge(context, problem);
-            await Problems.Create(StatusCodes.Status401Unauthorized, "invalid-token", "A valid token is required.", problem!).ExecuteAsync(context).ConfigureAwait(false);
+            await Problems.InvalidToken(problem!).ExecuteAsync(context).ConfigureAwait(false);
             return;
         }
 
@@ -407,7 +407,7 @@ public sealed partial class BridgeHttpHandlers(
         catch (EventLogUnavailableException exception)
         {
             LogPublishFailed(exception, stream.Value, events.Count);
-            context.Response.Headers.RetryAfter = "5";
+            context.Response.Headers.RetryAfter = _limits.RetryAfterHeader;
             return Problems.StorageUnavailable(
                 "Events could not be stored because storage is unavailable. Retry with the same Idempotency-Key; events already stored are not stored twice.");
         }

@@ -40,7 +40,13 @@ public sealed class LimitsOptions
     [Range(1, EventType.MaxLength)]
     public int MaxEventTypeLength { get; set; } = EventType.MaxLength;
 
-    /// <summary><c>Limits__RetryAfterSeconds</c>: the Retry-After sent with 503 and 429 answers.</summary>
+    /// <summary>
+    /// <c>Limits__RetryAfterSeconds</c>: the Retry-After sent when a subscriber is turned away (503, 429) and when
+    /// storage is unavailable (503).
+    /// </summary>
     [Range(1, 3_600)]
     public int RetryAfterSeconds { get; set; } = 5;
+
+    /// <summary><see cref="RetryAfterSeconds"/> as the header's value.</summary>
+    internal string RetryAfterHeader => RetryAfterSeconds.ToString(System.Globalization.CultureInfo.InvariantCulture);
 }

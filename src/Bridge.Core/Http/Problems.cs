@@ -44,6 +44,24 @@ public static class Problems
     internal static ProblemHttpResult StorageUnavailable(string detail) =>
         Create(StatusCodes.Status503ServiceUnavailable, "storage-unavailable", "Event storage is unavailable.", detail);
 
+    internal static ProblemHttpResult MissingToken(string detail) =>
+        Create(StatusCodes.Status401Unauthorized, "missing-token", "A valid token is required.", detail);
+
+    internal static ProblemHttpResult InvalidToken(string detail) =>
+        Create(StatusCodes.Status401Unauthorized, "invalid-token", "A valid token is required.", detail);
+
+    internal static ProblemHttpResult StreamNotAllowed(string detail) =>
+        Create(StatusCodes.Status403Forbidden, "stream-not-allowed", "The token does not cover this stream.", detail);
+
+    internal static ProblemHttpResult TooManySubscribers(string detail) =>
+        Create(StatusCodes.Status503ServiceUnavailable, "too-many-subscribers", "This server holds as many streams as it may.", detail);
+
+    internal static ProblemHttpResult TooManySubscribersPerClient(string detail) =>
+        Create(StatusCodes.Status429TooManyRequests, "too-many-subscribers-per-client", "Too many streams for this client.", detail);
+
+    internal static ProblemHttpResult PublishRateExceeded(string detail) =>
+        Create(StatusCodes.Status429TooManyRequests, "publish-rate-exceeded", "Too many publish requests.", detail);
+
     /// <summary>Creates a problem with Bridge's type URN for <paramref name="code"/>.</summary>
     public static ProblemHttpResult Create(
         int status,

@@ -35,7 +35,7 @@ public sealed class PublishRateLimiter : IDisposable
 
         context.Response.Headers.RetryAfter = (lease.TryGetMetadata(MetadataName.RetryAfter, out var wait) ? Math.Max(1, (int)Math.Ceiling(wait.TotalSeconds)) : _limits.RetryAfterSeconds)
             .ToString(System.Globalization.CultureInfo.InvariantCulture);
-        return Problems.Create(StatusCodes.Status429TooManyRequests, "publish-rate-exceeded", "Too many publish requests.",
+        return Problems.PublishRateExceeded(
             $"A publisher may send {_limits.PublishRequestsPerSecond} publish requests per second (bursts of {_limits.PublishBurst}). Retry after the Retry-After delay.");
     }
 

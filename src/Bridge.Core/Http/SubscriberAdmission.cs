@@ -24,8 +24,8 @@ public sealed class SubscriberAdmission(IOptions<LimitsOptions> options)
         if (Interlocked.Increment(ref _total) > _limits.MaxSubscribers)
         {
             Interlocked.Decrement(ref _total);
-            context.Response.Headers.RetryAfter = RetryAfter();
-            return (null, Problems.Create(StatusCodes.Status503ServiceUnavailable, "too-many-subscribers", "This server holds as many streams as it may.",
+            context.Response.Headers.RetryAfter = _limits.RetryAfterHeader;
+            return (null, Problems.TooManySubscribers(
                 $"This process already serves {_limits.MaxSubscribers} streams. Retry later, when another instance or this one has room."));
         }
 
@@ -33,15 +33,13 @@ public sealed class SubscriberAdmission(IOptions<LimitsOptions> options)
         if (_perClient.AddOrUpdate(client, 1, (_, open) => open + 1) > _limits.MaxSubscribersPerClient)
         {
             Release(client);
-            context.Response.Headers.RetryAfter = RetryAfter();
-            return (null, Problems.Create(StatusCodes.Status429TooManyRequests, "too-many-subscribers-per-client", "Too many streams for this client.",
+            context.Response.Headers.RetryAfter = _limits.RetryAfterHeader;
+            return (null, Problems.TooManySubscribersPerClient(
                 $"A client address may hold {_limits.MaxSubscribersPerClient} streams at once; close some first."));
         }
 
         return (new Slot(this, client), null);
     }
-
-    private string RetryAfter() => _limits.RetryAfterSeconds.ToString(System.Globalization.CultureInfo.InvariantCulture);
 
     private void Release(string client)
     {

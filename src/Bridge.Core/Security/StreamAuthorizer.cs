@@ -41,9 +41,11 @@ public sealed record StreamAuthorization(string? Principal, DateTimeOffset? NotA
 public sealed partial class StreamAuthorizer(
     IOptions<AuthOptions> options,
     TokenValidator validator,
-    TimeProvider time,
     ILogger<StreamAuthorizer> logger)
 {
+    private static readonly StreamAuthorization OpenAccess = new(null, null, null);
+    private static readonly StreamAuthorization PublicAccess = new("public", null, null);
+
     private readonly AuthOptions _options = options.Value;
     private readonly StreamPatterns _publicStreams = StreamPatterns.TryParse(options.Value.PublicStreams, out var patterns, out _) ? patterns : StreamPatterns.None;
 
@@ -53,18 +55,19 @@ public sealed partial class StreamAuthorizer(
         ArgumentNullException.ThrowIfNull(context);
         if (_options.Mode == AuthMode.Open)
         {
-            return ValueTask.FromResult(new StreamAuthorization(null, null, null));
+            return ValueTask.FromResult(OpenAccess);
         }
 
         if (access == StreamAccess.Subscribe && _publicStreams.Matches(stream))
         {
-            return ValueTask.FromResult(new StreamAuthorization("public", null, null));
+            return ValueTask.FromResult(PublicAccess);
         }
 
         var (token, headerProblem) = ReadToken(context, access);
         if (token is null)
         {
-            return ValueTask.FromResult(Refuse(context, stream, access, headerProblem ?? MissingToken(access), 401, "missing-token"));
+            Challenge(context, problem: null);
+            return ValueTask.FromResult(Refuse(stream, access, Problems.MissingToken(headerProblem ?? MissingToken(access))));
         }
 
         var validating = validator.ValidateAsync(token, context.RequestAborted);
@@ -87,7 +90,7 @@ public sealed partial class StreamAuthorizer(
         }
 
         var (grant, invalid) = await validator.ValidateAsync(token, context.RequestAborted).ConfigureAwait(false);
-        return grant is not null && grant.ExpiresAt <= time.GetUtcNow() ? (null, null, "The token has expired.") : (token, grant, invalid);
+        return (token, grant, invalid);
     }
 
     /// <summary>Sets the <c>WWW-Authenticate</c> challenge of a 401 answer (RFC 6750).</summary>
@@ -107,19 +110,16 @@ public sealed partial class StreamAuthorizer(
     {
         if (validated.Grant is not { } grant)
         {
-            return Refuse(context, stream, access, validated.Problem!, 401, "invalid-token");
+            Challenge(context, validated.Problem);
+            return Refuse(stream, access, Problems.InvalidToken(validated.Problem!));
         }
 
-        // A response never outlives its token, so a token inside the clock-skew tolerance of its expiry is refused.
-        if (grant.ExpiresAt <= time.GetUtcNow())
-        {
-            return Refuse(context, stream, access, "The token has expired.", 401, "invalid-token");
-        }
-
-        var allowed = access == StreamAccess.Subscribe ? grant.Subscribe : grant.Publish;
+        var (allowed, verb, claim) = access == StreamAccess.Subscribe
+            ? (grant.Subscribe, "subscribing to", TokenValidator.SubscribeClaim)
+            : (grant.Publish, "publishing to", TokenValidator.PublishClaim);
         return allowed.Matches(stream)
             ? new StreamAuthorization(grant.Subject, grant.ExpiresAt, null)
-            : Refuse(context, stream, access, $"The token does not allow {(access == StreamAccess.Subscribe ? "subscribing to" : "publishing to")} stream '{stream}' ({(access == StreamAccess.Subscribe ? TokenValidator.SubscribeClaim : TokenValidator.PublishClaim)}).", 403, "stream-not-allowed");
+            : Refuse(stream, access, Problems.StreamNotAllowed($"The token does not allow {verb} stream '{stream}' ({claim})."));
     }
 
     private (string? Token, string? Problem) ReadToken(HttpContext context, StreamAccess access)
@@ -151,17 +151,12 @@ public sealed partial class StreamAuthorizer(
         ? $"This stream needs a token: send Authorization: Bearer <token>, the {_options.CookieName} cookie (see POST /api/auth/session), or ?{AuthOptions.QueryParameter}=<token>."
         : "Publishing needs a token in the Authorization: Bearer header.";
 
-    private StreamAuthorization Refuse(HttpContext context, StreamName stream, StreamAccess access, string detail, int status, string code)
+    private StreamAuthorization Refuse(StreamName stream, StreamAccess access, ProblemHttpResult refusal)
     {
-        LogRefused(access, stream.Value, status, detail);
-        if (status == StatusCodes.Status401Unauthorized)
-        {
-            Challenge(context, code == "missing-token" ? null : detail);
-        }
-
-        return new StreamAuthorization(null, null, Problems.Create(status, code, status == 401 ? "A valid token is required." : "The token does not cover this stream.", detail));
+        LogRefused(access, stream.Value, refusal.StatusCode, refusal.ProblemDetails.Detail);
+        return new StreamAuthorization(null, null, refusal);
     }
 
     [LoggerMessage(Level = LogLevel.Debug, Message = "Refused {Access} on stream {Stream} ({Status}): {Reason}")]
-    private partial void LogRefused(StreamAccess access, string stream, int status, string reason);
+    private partial void LogRefused(StreamAccess access, string stream, int status, string? reason);
 }

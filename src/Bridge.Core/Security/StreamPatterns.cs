@@ -21,9 +21,6 @@ public sealed class StreamPatterns
     /// <summary>No stream at all.</summary>
     public static StreamPatterns None { get; } = new([], []);
 
-    /// <summary>True when the set is empty.</summary>
-    public bool IsEmpty => _exact.Count == 0 && _prefixes.Length == 0;
-
     /// <summary>Parses a comma-separated list of patterns (for settings).</summary>
     public static bool TryParse(string? list, [NotNullWhen(true)] out StreamPatterns? patterns, [NotNullWhen(false)] out string? error) =>
         TryParse(list?.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries) ?? [], out patterns, out error);

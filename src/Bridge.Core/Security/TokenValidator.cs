@@ -37,11 +37,13 @@ public sealed class TokenValidator : IDisposable
     private readonly IReadOnlyList<SecurityKey> _symmetricKeys;
     private readonly JwksKeySource? _jwks;
     private readonly AuthOptions _options;
+    private readonly TimeProvider _time;
 
     /// <summary>Creates the validator from the <c>Auth</c> settings.</summary>
     public TokenValidator(IOptions<AuthOptions> options, TimeProvider time, ILoggerFactory loggers)
     {
         _options = options.Value;
+        _time = time;
         _symmetricKeys = [.. new[] { _options.SigningKey, _options.PreviousSigningKey }
             .Where(key => key is not null)
             .Select(key => new SymmetricSecurityKey(Convert.FromBase64String(key!)))];
@@ -85,14 +87,22 @@ public sealed class TokenValidator : IDisposable
             return (null, Describe(result.Exception));
         }
 
+        // The clock-skew tolerance lets a token through shortly after its exp; but a response never outlives its token,
+        // so such a token could open nothing: it is refused as expired.
         var jwt = (JsonWebToken)result.SecurityToken;
+        var expiresAt = new DateTimeOffset(jwt.ValidTo, TimeSpan.Zero);
+        if (expiresAt <= _time.GetUtcNow())
+        {
+            return (null, "The token has expired.");
+        }
+
         if (!TryReadPatterns(jwt, SubscribeClaim, out var subscribe, out var problem) || !TryReadPatterns(jwt, PublishClaim, out var publish, out problem))
         {
             return (null, problem);
         }
 
         var subject = string.IsNullOrEmpty(jwt.Subject) ? "token:" + Convert.ToHexString(SHA256.HashData(System.Text.Encoding.UTF8.GetBytes(token)))[..16] : jwt.Subject;
-        return (new TokenGrant(subject, new DateTimeOffset(jwt.ValidTo, TimeSpan.Zero), subscribe, publish), null);
+        return (new TokenGrant(subject, expiresAt, subscribe, publish), null);
     }
 
     /// <inheritdoc />

@@ -40,9 +40,9 @@ public sealed partial class StreamSession
         // Each response lasts between 80 % and 100 % of the maximum, so clients spread their reconnections; and never
         // past its token's expiry, so the same mechanism ends both.
         var lifetime = TimeSpan.FromSeconds(hub.Options.MaxDurationSeconds * (0.8 + (0.2 * Random.Shared.NextDouble())));
-        if (notAfter is { } expiry && expiry - hub.Time.GetUtcNow() < lifetime)
+        if (notAfter is { } expiry)
         {
-            lifetime = TimeSpan.FromTicks(Math.Max(0, (expiry - hub.Time.GetUtcNow()).Ticks));
+            lifetime = TimeSpan.FromTicks(Math.Clamp((expiry - hub.Time.GetUtcNow()).Ticks, 0, lifetime.Ticks));
         }
 
         _deadlineTimestamp = hub.Time.GetTimestamp() + (long)(lifetime.TotalSeconds * hub.Time.TimestampFrequency);
