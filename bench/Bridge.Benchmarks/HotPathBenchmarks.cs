@@ -85,7 +85,7 @@ public class EventPathBenchmarks
     public string? ParseMalformedCursor() => StreamCursor.From(null, "not-a-cursor").Malformed;
 
     [Benchmark]
-    public int EncodeEventEntity() => EventRows.EncodeEvent(_stream, 123_456, _newEvent, _now, null).Size;
+    public string EncodeEventEntity() => EventRows.Encode(_stream, 123_456, _newEvent, _now, null).RowKey;
 
     [Benchmark]
     public int EncodeRunOf99ForFanOut() => EncodedEvents.Encode(_run).Frames.Length;

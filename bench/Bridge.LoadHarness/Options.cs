@@ -2,7 +2,10 @@ using System.Globalization;
 
 namespace Bridge.LoadHarness;
 
-/// <summary>Command-line options: <c>--name value</c> pairs, with defaults chosen by each scenario.</summary>
+/// <summary>
+/// Command-line options: <c>--name value</c> pairs, with defaults chosen by each scenario. Also compiled into
+/// Bridge.StorageBench.
+/// </summary>
 internal sealed class Options(IReadOnlyDictionary<string, string> values)
 {
     public static Options Parse(IEnumerable<string> args)
@@ -32,4 +35,11 @@ internal sealed class Options(IReadOnlyDictionary<string, string> values)
     public bool Flag(string name) => values.ContainsKey(name);
 
     public string? Text(string name) => values.GetValueOrDefault(name);
+
+    public string Required(string name) =>
+        values.TryGetValue(name, out var value) ? value : throw new ArgumentException($"--{name} is required.");
+
+    /// <summary>The options again, without <paramref name="except"/>, for passing on to a child process.</summary>
+    public IEnumerable<string> Forward(params string[] except) =>
+        values.Where(pair => !except.Contains(pair.Key, StringComparer.OrdinalIgnoreCase)).SelectMany(pair => new[] { "--" + pair.Key, pair.Value });
 }

@@ -1,8 +1,8 @@
 using System.Collections.Concurrent;
 using System.Runtime.CompilerServices;
 using Azure;
+using Azure.Data.Tables;
 using Bridge.Events;
-using Bridge.TableStorage.Rest;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
 
@@ -24,16 +24,18 @@ public sealed partial class TableEventLog : IEventLog, IDisposable
     private readonly Lock _tableGate = new();
     private Task? _tableCreated;
 
-    /// <summary>Creates the event log. The table is created on first use.</summary>
+    /// <summary>Creates the event log on the account of <paramref name="account"/>. The table is created on first use.</summary>
     public TableEventLog(
-        TableClient table,
+        TableServiceClient account,
         IOptions<TableEventLogOptions> options,
         LocalCommitFeed commits,
         TimeProvider time,
         ILogger<TableEventLog> logger)
     {
-        _table = table;
+        ArgumentNullException.ThrowIfNull(account);
+        ArgumentNullException.ThrowIfNull(options);
         _options = options.Value;
+        _table = account.GetTableClient(_options.EventsTable);
         _commits = commits;
         _time = time;
         _logger = logger;
@@ -70,11 +72,11 @@ public sealed partial class TableEventLog : IEventLog, IDisposable
         await EnsureTableAsync(stream, cancellationToken).ConfigureAwait(false);
         try
         {
-            var head = await _table.GetEntityIfExistsAsync(stream.Value, EventRows.HeadRowKey, EventRows.DecodeHead, cancellationToken)
+            var head = await _table.GetEntityIfExistsAsync<HeadEntity>(stream.Value, EventRows.HeadRowKey, EventRows.HeadProjection, cancellationToken)
                 .ConfigureAwait(false);
-            return head.HasValue ? head.Value : 0;
+            return head.HasValue ? head.Value!.LastId : 0;
         }
-        catch (RequestFailedException exception)
+        catch (Exception exception) when (StorageFailure.IsStorageFailure(exception, cancellationToken))
         {
             throw Unavailable(stream, "read the head of", exception);
         }
@@ -95,26 +97,28 @@ public sealed partial class TableEventLog : IEventLog, IDisposable
         }
 
         await EnsureTableAsync(stream, cancellationToken).ConfigureAwait(false);
-        var pages = _table.QueryAsync(
-                EventRows.RangeFilter(stream, afterId, throughId), null, TableLimits.MaxPageSize, EventRows.DecodeEvent, cancellationToken)
+        var pages = _table.QueryAsync<EventEntity>(
+                EventRows.RangeFilter(stream, afterId, throughId), AzureTableLimits.MaxPageSize, select: null, cancellationToken)
             .AsPages()
             .GetAsyncEnumerator(cancellationToken);
         await using var _ = pages.ConfigureAwait(false);
 
         var expectedId = afterId + 1;
-        var next = MoveNextAsync(pages, stream);
+        var next = MoveNextAsync(pages, stream, cancellationToken);
         while (await next.ConfigureAwait(false))
         {
-            var events = pages.Current.Values;
-            next = MoveNextAsync(pages, stream);
-            if (events.Count == 0)
+            var rows = pages.Current.Values;
+            next = MoveNextAsync(pages, stream, cancellationToken);
+            if (rows.Count == 0)
             {
                 continue;
             }
 
-            foreach (var stored in events)
+            var events = new StoredEvent[rows.Count];
+            for (var i = 0; i < rows.Count; i++)
             {
-                if (stored.Id != expectedId++)
+                events[i] = EventRows.Decode(rows[i]);
+                if (events[i].Id != expectedId++)
                 {
                     throw MissingEvent(stream, expectedId - 1);
                 }
@@ -132,13 +136,13 @@ public sealed partial class TableEventLog : IEventLog, IDisposable
     /// <inheritdoc />
     public void Dispose() => _retireTimer.Dispose();
 
-    private static async Task<bool> MoveNextAsync(IAsyncEnumerator<Page<StoredEvent>> pages, StreamName stream)
+    private static async Task<bool> MoveNextAsync(IAsyncEnumerator<Page<EventEntity>> pages, StreamName stream, CancellationToken cancellationToken)
     {
         try
         {
             return await pages.MoveNextAsync().ConfigureAwait(false);
         }
-        catch (RequestFailedException exception)
+        catch (Exception exception) when (StorageFailure.IsStorageFailure(exception, cancellationToken))
         {
             throw Unavailable(stream, "read events of", exception);
         }
@@ -171,7 +175,7 @@ public sealed partial class TableEventLog : IEventLog, IDisposable
         {
             await created.WaitAsync(cancellationToken).ConfigureAwait(false);
         }
-        catch (RequestFailedException exception)
+        catch (Exception exception) when (StorageFailure.IsStorageFailure(exception, cancellationToken))
         {
             lock (_tableGate)
             {
@@ -188,16 +192,21 @@ public sealed partial class TableEventLog : IEventLog, IDisposable
 
     private async Task CreateTableAsync()
     {
-        await _table.CreateIfNotExistsAsync().ConfigureAwait(false);
-        LogTableReady(_table.Name);
+        try
+        {
+            await _table.CreateIfNotExistsAsync().ConfigureAwait(false);
+            LogTableReady(_table.Name);
+        }
+        catch (RequestFailedException exception) when (exception.Status == 403)
+        {
+            // A SAS scoped to the table, or without create permission, may still read and write an existing table.
+            // If the table does not exist, the first read or write says so.
+            LogCannotCreateTable(_table.Name, exception.ErrorCode);
+        }
     }
 
-    private static EventLogUnavailableException Unavailable(StreamName stream, string action, RequestFailedException exception) =>
-        new($"Could not {action} stream '{stream}': Table storage {Describe(exception)}. Retry later.", exception);
-
-    /// <summary>Says what storage did, for messages: "could not be reached", or "answered 503 ServerBusy".</summary>
-    internal static string Describe(RequestFailedException exception) =>
-        exception.Status == 0 ? "could not be reached" : $"answered {exception.Status} {exception.ErrorCode}".TrimEnd();
+    private static EventLogUnavailableException Unavailable(StreamName stream, string action, Exception exception) =>
+        StorageFailure.Wrap(exception, $"Could not {action} stream '{stream}'");
 
     private static InvalidOperationException MissingEvent(StreamName stream, long id) =>
         new($"Stream '{stream}' has no row for event {id}, although its head says it was committed. " +
@@ -205,4 +214,7 @@ public sealed partial class TableEventLog : IEventLog, IDisposable
 
     [LoggerMessage(Level = LogLevel.Information, Message = "Events table {Table} is ready")]
     private partial void LogTableReady(string table);
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "The credentials may not create tables ({ErrorCode}); using table {Table} as it is")]
+    private partial void LogCannotCreateTable(string table, string? errorCode);
 }

@@ -1,28 +1,30 @@
-using Azure;
-using Bridge.TableStorage.Rest;
+using Azure.Data.Tables;
 using Microsoft.Extensions.Diagnostics.HealthChecks;
+using Microsoft.Extensions.Options;
 
 namespace Bridge.TableStorage;
 
 /// <summary>Reports whether the events table's storage account answers.</summary>
-public sealed class TableEventLogHealthCheck(TableClient table) : IHealthCheck
+public sealed class TableEventLogHealthCheck(TableServiceClient account, IOptions<TableEventLogOptions> options) : IHealthCheck
 {
+    private readonly string _table = options.Value.EventsTable;
+
     /// <inheritdoc />
     public async Task<HealthCheckResult> CheckHealthAsync(HealthCheckContext context, CancellationToken cancellationToken = default)
     {
         try
         {
-            await table.GetTableAsync(cancellationToken).ConfigureAwait(false);
-            return HealthCheckResult.Healthy($"Table {table.Name} is reachable.");
+            // One cheap request that needs the account and its credentials to work: list the events table by name.
+            await foreach (var _ in account.QueryAsync(table => table.Name == _table, maxPerPage: 1, cancellationToken).AsPages().ConfigureAwait(false))
+            {
+                break;
+            }
+
+            return HealthCheckResult.Healthy($"Storage is reachable (table {_table}).");
         }
-        catch (RequestFailedException exception) when (exception.Status == 404)
+        catch (Exception exception) when (StorageFailure.IsStorageFailure(exception, cancellationToken))
         {
-            return HealthCheckResult.Healthy($"Storage is reachable; table {table.Name} is created on first use.");
-        }
-        catch (RequestFailedException exception)
-        {
-            return HealthCheckResult.Unhealthy(
-                $"Storage did not answer as expected ({exception.Status} {exception.ErrorCode}).", exception);
+            return HealthCheckResult.Unhealthy($"Storage {StorageFailure.Describe(exception)}.", exception);
         }
     }
 }

@@ -1,5 +1,6 @@
 using System.Collections.Concurrent;
 using System.Net;
+using System.Net.Http.Json;
 using System.Text.Json;
 using Bridge.Testing;
 
@@ -14,7 +15,7 @@ public class CrossProcessTests : IAsyncLifetime
     {
         var azurite = await AzuriteProcess.Shared;
         var settings = new Dictionary<string, string> { ["AzureWebJobsStorage"] = azurite.ConnectionString };
-        _servers.AddRange(await Task.WhenAll(Enumerable.Range(0, 3).Select(_ => BridgeServerProcess.StartAsync(settings))));
+        _servers.AddRange(await Task.WhenAll(Enumerable.Range(0, 4).Select(_ => BridgeServerProcess.StartAsync(settings))));
     }
 
     public async Task DisposeAsync()
@@ -70,5 +71,36 @@ public class CrossProcessTests : IAsyncLifetime
         Assert.Equal(15, stored.Count(e => e.Data.StartsWith("shared-", StringComparison.Ordinal)));
         Assert.Equal(15, duplicateIds.Distinct().Count());
         Assert.All(assigned, pair => Assert.Equal(pair.Data, stored[(int)pair.Id - 1].Data));
+    }
+
+    [Fact]
+    public async Task Batches_racing_through_four_processes_are_contiguous_when_they_fit_a_transaction_and_in_order_when_larger()
+    {
+        // The contract of IEventLog.AppendAsync: a call whose new events fit in one transaction (at most 99) commits
+        // atomically with contiguous ids; a larger call gets increasing ids, and another process may commit between
+        // its transactions. Two publishers per process make group commit pack several batches together.
+        var stream = TestNames.Stream("batches");
+        var batches = new ConcurrentBag<(int Size, long[] Ids)>();
+
+        await Task.WhenAll(Enumerable.Range(0, 8).Select(publisher => Task.Run(async () =>
+        {
+            for (var call = 0; call < 5; call++)
+            {
+                var size = call == 4 ? 150 : 45;
+                var events = Enumerable.Range(0, size).Select(i => new { data = $"{publisher}/{call}/{i}", idempotencyKey = $"{publisher}/{call}/{i}" });
+                using var response = await _servers[publisher % 4].Client.PostAsJsonAsync($"/api/streams/{stream}/events/batch", new { events });
+                response.EnsureSuccessStatusCode();
+                var results = (await response.Content.ReadFromJsonAsync<JsonElement>()).GetProperty("events");
+                batches.Add((size, [.. results.EnumerateArray().Select(result => result.GetProperty("id").GetInt64())]));
+            }
+        })));
+
+        Assert.All(batches, batch => Assert.Equal(batch.Ids.Order(), batch.Ids));
+        Assert.All(batches.Where(batch => batch.Size < 100), batch => Assert.Equal(batch.Ids[0] + batch.Size - 1, batch.Ids[^1]));
+        var total = 8 * ((4 * 45) + 150);
+        await using var replay = await SseConnection.OpenAsync(_servers[3].Client, $"/api/streams/{stream}/events?lastEventId=0");
+        var stored = await replay.ReadEventsAsync(total, Http.Within(60));
+        Assert.Equal(Enumerable.Range(1, total).Select(i => (long)i), stored.Select(e => e.Id));
+        Assert.Equal(total, stored.Select(e => e.Data).Distinct().Count());
     }
 }

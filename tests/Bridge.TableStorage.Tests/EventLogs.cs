@@ -1,5 +1,5 @@
 using Bridge.Events;
-using Bridge.TableStorage.Rest;
+using Azure.Data.Tables;
 using Microsoft.Extensions.Logging.Abstractions;
 using Microsoft.Extensions.Options;
 
@@ -15,7 +15,7 @@ internal static class EventLogs
         clientOptions.Retry.Delay = TimeSpan.FromMilliseconds(50);
         clientOptions.Retry.NetworkTimeout = TimeSpan.FromSeconds(10);
         return new TableEventLog(
-            new TableClient(connectionString, table, clientOptions),
+            new TableServiceClient(connectionString, clientOptions),
             Options.Create(new TableEventLogOptions { EventsTable = table, IdempotencyWindowEvents = windowEvents }),
             commits ?? new LocalCommitFeed(),
             TimeProvider.System,

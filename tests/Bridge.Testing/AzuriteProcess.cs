@@ -1,6 +1,5 @@
 using System.Diagnostics;
 using System.Text;
-using Bridge.TableStorage.Rest;
 
 namespace Bridge.Testing;
 
@@ -27,15 +26,22 @@ public sealed class AzuriteProcess : IAsyncDisposable
 
     public int Port { get; }
 
+    /// <summary>The development account that Azurite serves.</summary>
+    public const string DevelopmentAccountName = "devstoreaccount1";
+
+    /// <summary>The development account's key, which Microsoft publishes: it is no secret.</summary>
+    public const string DevelopmentAccountKey = "Eby8vdM02xNOcqFlqUwJPLlmEtlCDXJ1OUzFT50uSRZ6IFsuFq2UVErCz4I6tq/K1SZFPTOtr/KBHBeksoGMGw==";
+
     /// <summary>A connection string for this instance, with the development account's well-known key.</summary>
     public string ConnectionString => ConnectionStringFor(Port);
 
     /// <summary>A connection string for the development account at any port (a relay's, say).</summary>
     public static string ConnectionStringFor(int port) =>
-        $"DefaultEndpointsProtocol=http;AccountName={TableConnectionString.DevelopmentAccountName};" +
-        $"AccountKey={TableConnectionString.DevelopmentAccountKey};TableEndpoint=http://127.0.0.1:{port}/{TableConnectionString.DevelopmentAccountName};";
+        $"DefaultEndpointsProtocol=http;AccountName={DevelopmentAccountName};" +
+        $"AccountKey={DevelopmentAccountKey};TableEndpoint=http://127.0.0.1:{port}/{DevelopmentAccountName};";
 
-    public static async Task<AzuriteProcess> StartAsync()
+    /// <summary>Starts Azurite on <paramref name="port"/>, or on a free port when none is given.</summary>
+    public static async Task<AzuriteProcess> StartAsync(int? port = null)
     {
         if (!File.Exists(RepositoryPaths.AzuriteTable))
         {
@@ -43,14 +49,14 @@ public sealed class AzuriteProcess : IAsyncDisposable
                 $"Azurite is not installed at {RepositoryPaths.AzuriteTable}. Run 'npm ci' in the repository root, or use scripts/test.sh.");
         }
 
-        var port = FreePort.Next();
+        var tablePort = port ?? FreePort.Next();
         var start = new ProcessStartInfo(RepositoryPaths.AzuriteTable)
         {
             RedirectStandardOutput = true,
             RedirectStandardError = true,
             UseShellExecute = false,
         };
-        foreach (var argument in new[] { "--tableHost", "127.0.0.1", "--tablePort", port.ToString(System.Globalization.CultureInfo.InvariantCulture), "--inMemoryPersistence", "--disableTelemetry", "--skipApiVersionCheck" })
+        foreach (var argument in new[] { "--tableHost", "127.0.0.1", "--tablePort", tablePort.ToString(System.Globalization.CultureInfo.InvariantCulture), "--inMemoryPersistence", "--disableTelemetry", "--skipApiVersionCheck" })
         {
             start.ArgumentList.Add(argument);
         }
@@ -61,7 +67,7 @@ public sealed class AzuriteProcess : IAsyncDisposable
         process.ErrorDataReceived += (_, line) => { lock (output) { output.AppendLine(line.Data); } };
         process.BeginOutputReadLine();
         process.BeginErrorReadLine();
-        var azurite = new AzuriteProcess(process, port, output);
+        var azurite = new AzuriteProcess(process, tablePort, output);
         AppDomain.CurrentDomain.ProcessExit += (_, _) => azurite.Kill();
 
         using var http = new HttpClient { Timeout = TimeSpan.FromSeconds(2) };
@@ -71,7 +77,7 @@ public sealed class AzuriteProcess : IAsyncDisposable
             try
             {
                 // Any answer, even 403 for an unsigned request, means the service is up.
-                using var _ = await http.GetAsync(new Uri($"http://127.0.0.1:{port}/devstoreaccount1/Tables"));
+                using var _ = await http.GetAsync(new Uri($"http://127.0.0.1:{tablePort}/devstoreaccount1/Tables"));
                 return azurite;
             }
             catch (HttpRequestException) when (DateTime.UtcNow < deadline && !process.HasExited)
@@ -81,7 +87,7 @@ public sealed class AzuriteProcess : IAsyncDisposable
             catch (Exception exception) when (exception is HttpRequestException or TaskCanceledException)
             {
                 azurite.Kill();
-                throw new InvalidOperationException($"Azurite did not answer on port {port}. Its output:\n{azurite.Output}", exception);
+                throw new InvalidOperationException($"Azurite did not answer on port {tablePort}. Its output:\n{azurite.Output}", exception);
             }
         }
     }

@@ -1,5 +1,4 @@
-using Azure;
-using Bridge.TableStorage.Rest;
+using Azure.Data.Tables;
 
 namespace Bridge.Testing;
 
@@ -7,17 +6,5 @@ namespace Bridge.Testing;
 public static class Tables
 {
     public static Task DeleteIfExistsAsync(string connectionString, string table) =>
-        DeleteIfExistsAsync(new TableClient(connectionString, table));
-
-    public static async Task DeleteIfExistsAsync(TableClient table)
-    {
-        try
-        {
-            await table.DeleteAsync();
-        }
-        catch (RequestFailedException exception) when (exception.Status == 404)
-        {
-            // Never created.
-        }
-    }
+        new TableClient(connectionString, table).DeleteAsync();
 }

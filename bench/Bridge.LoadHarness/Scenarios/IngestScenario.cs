@@ -1,7 +1,7 @@
 using System.Diagnostics;
 using Bridge.Events;
 using Bridge.TableStorage;
-using Bridge.TableStorage.Rest;
+using Azure.Data.Tables;
 using Bridge.Testing;
 using Microsoft.Extensions.Logging.Abstractions;
 
@@ -109,11 +109,11 @@ internal static class IngestScenario
         var started = Stopwatch.StartNew();
         for (var first = 1; first <= count; first += 100)
         {
-            var transaction = table.CreateTransaction(stream.Value);
+            var transaction = new List<TableTransactionAction>(100);
             for (var id = first; id < first + 100 && id <= count; id++)
             {
                 var newEvent = new NewEvent(EventType.Message, data, IdempotencyKey.Parse(Guid.NewGuid().ToString()));
-                transaction.TryAddInsert(EventRows.EncodeEvent(stream, id, newEvent, DateTimeOffset.UtcNow, null));
+                transaction.Add(new TableTransactionAction(TableTransactionActionType.Add, EventRows.Encode(stream, id, newEvent, DateTimeOffset.UtcNow, null)));
             }
 
             await table.SubmitTransactionAsync(transaction);
@@ -129,15 +129,15 @@ internal static class IngestScenario
     private static async Task<TimeSpan> BridgeAsync(string connection, int appenders, int streams, int count, int callSize, byte[] data)
     {
         var table = await FreshTableAsync(connection);
-        var elapsed = await AppendAsync(table, appenders, streams, count, callSize, data);
+        var elapsed = await AppendAsync(new TableServiceClient(connection), table, appenders, streams, count, callSize, data);
         await table.DeleteAsync();
         return elapsed;
     }
 
-    private static async Task<TimeSpan> AppendAsync(TableClient table, int appenders, int streams, int count, int callSize, byte[] data)
+    private static async Task<TimeSpan> AppendAsync(TableServiceClient account, TableClient table, int appenders, int streams, int count, int callSize, byte[] data)
     {
         using var log = new TableEventLog(
-            table,
+            account,
             Microsoft.Extensions.Options.Options.Create(new TableEventLogOptions { EventsTable = table.Name }),
             new LocalCommitFeed(),
             TimeProvider.System,

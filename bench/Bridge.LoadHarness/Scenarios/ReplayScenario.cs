@@ -2,7 +2,7 @@ using System.Diagnostics;
 using System.Text;
 using Bridge.Events;
 using Bridge.TableStorage;
-using Bridge.TableStorage.Rest;
+using Azure.Data.Tables;
 using Bridge.Testing;
 using Microsoft.Extensions.Logging.Abstractions;
 
@@ -27,7 +27,7 @@ internal static class ReplayScenario
         var stream = StreamName.Parse("replay");
         var table = new TableClient(azurite.ConnectionString, "BridgeEvents");
         using (var log = new TableEventLog(
-                   table,
+                   new TableServiceClient(azurite.ConnectionString),
                    Microsoft.Extensions.Options.Options.Create(new TableEventLogOptions()),
                    new LocalCommitFeed(),
                    TimeProvider.System,
@@ -58,7 +58,7 @@ internal static class ReplayScenario
         {
             var started = Stopwatch.StartNew();
             var rows = 0;
-            await foreach (var page in table.QueryAsync(EventRows.RangeFilter(stream, 0, events), null, TableLimits.MaxPageSize, _ => 0).AsPages())
+            await foreach (var page in table.QueryAsync<EventEntity>(EventRows.RangeFilter(stream, 0, events), AzureTableLimits.MaxPageSize).AsPages())
             {
                 rows += page.Values.Count;
             }

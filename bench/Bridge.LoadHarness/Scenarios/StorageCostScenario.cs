@@ -1,7 +1,7 @@
 using System.Net;
 using Bridge.Events;
 using Bridge.TableStorage;
-using Bridge.TableStorage.Rest;
+using Azure.Data.Tables;
 using Bridge.Testing;
 using Microsoft.Extensions.Logging.Abstractions;
 
@@ -33,7 +33,7 @@ internal static class StorageCostScenario
             ["Sse__MaxDurationSeconds"] = "3600",
         });
         using var remoteWriter = new TableEventLog(
-            new TableClient(azurite.ConnectionString, "BridgeEvents"),
+            new TableServiceClient(azurite.ConnectionString),
             Microsoft.Extensions.Options.Options.Create(new TableEventLogOptions()),
             new LocalCommitFeed(),
             TimeProvider.System,

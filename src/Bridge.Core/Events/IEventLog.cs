@@ -10,6 +10,22 @@ public interface IEventLog
     /// Appends <paramref name="events"/> to <paramref name="stream"/> in the given order. Events whose idempotency key
     /// the stream already holds (or that repeat a key earlier in the same call) are not stored again.
     /// </summary>
+    /// <remarks>
+    /// <para>
+    /// The ids of one call's new events always increase in the call's order. Whether they are also contiguous depends
+    /// on the call's size, because a log commits in units of bounded size (a Table Storage transaction holds 99
+    /// events):
+    /// </para>
+    /// <list type="bullet">
+    /// <item>A call whose new events fit in one unit (at most 99 events, and at most 4 MiB as stored) commits
+    /// atomically: all of its events or none, with contiguous ids, even when other processes append to the stream at
+    /// the same time.</item>
+    /// <item>A larger call is committed unit by unit. Its ids still increase, but another process may commit between
+    /// two of its units, so they need not be contiguous; and if storage fails part-way, the units already committed
+    /// stay (a retry with the same idempotency keys stores the rest exactly once).</item>
+    /// </list>
+    /// <para>Within one process, calls to the same stream are committed in the order they were made.</para>
+    /// </remarks>
     /// <returns>One result per event, in the same order.</returns>
     /// <exception cref="EventLogUnavailableException">
     /// Storage could not be reached or refused the write. Some events may have been stored; retrying with the same

@@ -2,7 +2,7 @@ using System.Text;
 using Bridge.Events;
 using Bridge.Ingestion;
 using Bridge.TableStorage;
-using Bridge.TableStorage.Rest;
+using Azure.Data.Tables;
 using Bridge.Testing;
 using Microsoft.Extensions.Logging.Abstractions;
 using Microsoft.Extensions.Options;
@@ -126,7 +126,7 @@ public class IngestBatchProcessorTests : IAsyncLifetime
         clientOptions.Retry.MaxRetries = 1;
         clientOptions.Retry.Delay = TimeSpan.FromMilliseconds(20);
         return new TableEventLog(
-            new TableClient(connectionString, _table, clientOptions),
+            new TableServiceClient(connectionString, clientOptions),
             Options.Create(new TableEventLogOptions { EventsTable = _table }),
             commits ?? new LocalCommitFeed(),
             TimeProvider.System,

@@ -1,0 +1,138 @@
+using Azure;
+using Azure.Data.Tables;
+using Bridge.Events;
+
+namespace Bridge.TableStorage;
+
+/// <summary>
+/// What one writer knows of a stream: the last id and the head row's ETag it last saw, and the idempotency keys of
+/// the latest events. It is loaded from storage, and brought up to date from storage after this writer lost a race
+/// or could not tell whether its last commit went through. Only the stream's drain task touches it.
+/// </summary>
+internal sealed class StreamWriterState(StreamName stream, TableClient table, int windowSize)
+{
+    private readonly IdempotencyWindow _window = new(windowSize);
+    private Freshness _freshness = Freshness.Unloaded;
+
+    private enum Freshness
+    {
+        /// <summary>Nothing read yet: load the head and the key window.</summary>
+        Unloaded,
+
+        /// <summary>The last commit's outcome is unknown: read what was committed since <see cref="LastId"/>.</summary>
+        Stale,
+
+        /// <summary>The head ETag and key window match storage as far as this writer knows.</summary>
+        Current,
+    }
+
+    /// <summary>The id of the last event this writer knows to be committed.</summary>
+    public long LastId { get; private set; }
+
+    /// <summary>The head row's ETag as of <see cref="LastId"/>, or null when the stream has no head row yet.</summary>
+    public ETag? HeadETag { get; private set; }
+
+    /// <summary>The id of the event stored with <paramref name="key"/>, if it is within the window.</summary>
+    public bool TryGetId(string key, out long id) => _window.TryGetId(key, out id);
+
+    /// <summary>Records a commit of this writer's own.</summary>
+    public void Committed(IReadOnlyList<StoredEvent> events, ETag? headETag)
+    {
+        foreach (var stored in events)
+        {
+            if (stored.IdempotencyKey is { } key)
+            {
+                _window.Remember(key, stored.Id);
+            }
+        }
+
+        // A commit recognised only after catching up is already known, and other writers may have followed it.
+        if (events.Count > 0 && events[^1].Id > LastId)
+        {
+            LastId = events[^1].Id;
+            HeadETag = headETag;
+        }
+
+        _window.Slide(LastId);
+    }
+
+    /// <summary>Marks the state as possibly behind storage, after a commit whose outcome is unknown.</summary>
+    public void MarkStale() => _freshness = _freshness == Freshness.Unloaded ? Freshness.Unloaded : Freshness.Stale;
+
+    /// <summary>Reads from storage whatever this writer does not know yet.</summary>
+    public async Task BringUpToDateAsync(CancellationToken cancellationToken)
+    {
+        if (_freshness == Freshness.Unloaded)
+        {
+            await LoadAsync(cancellationToken).ConfigureAwait(false);
+        }
+        else if (_freshness == Freshness.Stale)
+        {
+            await CatchUpAsync(commitToken: null, cancellationToken).ConfigureAwait(false);
+        }
+    }
+
+    /// <summary>
+    /// Learns what other writers committed since <see cref="LastId"/>. Returns true when the transaction with
+    /// <paramref name="commitToken"/>, thought lost, had in fact committed (its token is on the row after the last id
+    /// this writer knew).
+    /// </summary>
+    public async Task<bool> CatchUpAsync(Guid? commitToken, CancellationToken cancellationToken)
+    {
+        var (lastId, etag) = await ReadHeadAsync(cancellationToken).ConfigureAwait(false);
+        if (lastId < LastId)
+        {
+            // The head went backwards: the stream was deleted or restored. Start again from what is stored now.
+            await LoadAsync(cancellationToken).ConfigureAwait(false);
+            return false;
+        }
+
+        var committed = await RememberKeysAsync(lastId, commitToken, cancellationToken).ConfigureAwait(false);
+        LastId = lastId;
+        HeadETag = etag;
+        _freshness = Freshness.Current;
+        return committed;
+    }
+
+    private async Task LoadAsync(CancellationToken cancellationToken)
+    {
+        var (lastId, etag) = await ReadHeadAsync(cancellationToken).ConfigureAwait(false);
+        _window.Clear();
+        LastId = Math.Max(0, lastId - windowSize);
+        await RememberKeysAsync(lastId, commitToken: null, cancellationToken).ConfigureAwait(false);
+        LastId = lastId;
+        HeadETag = etag;
+        _freshness = Freshness.Current;
+    }
+
+    private async Task<bool> RememberKeysAsync(long throughId, Guid? commitToken, CancellationToken cancellationToken)
+    {
+        var tokenRow = LastId + 1;
+        var committed = false;
+        if (throughId > LastId)
+        {
+            var rows = table.QueryAsync<EventEntity>(
+                EventRows.RangeFilter(stream, LastId, throughId), AzureTableLimits.MaxPageSize, EventRows.KeyProjection, cancellationToken);
+            await foreach (var row in rows.ConfigureAwait(false))
+            {
+                var id = EventRows.IdOf(row);
+                if (row.Key is { } key)
+                {
+                    _window.Remember(key, id);
+                }
+
+                committed |= commitToken is not null && id == tokenRow && row.Commit == commitToken;
+            }
+        }
+
+        _window.Slide(throughId);
+        return committed;
+    }
+
+    private async Task<(long LastId, ETag? ETag)> ReadHeadAsync(CancellationToken cancellationToken)
+    {
+        var head = await table.GetEntityIfExistsAsync<HeadEntity>(stream.Value, EventRows.HeadRowKey, EventRows.HeadProjection, cancellationToken)
+            .ConfigureAwait(false);
+        return head.HasValue ? (head.Value!.LastId, head.Value.ETag) : (0, null);
+    }
+}
