@@ -3,7 +3,8 @@ using System.Text;
 using BenchmarkDotNet.Attributes;
 using Bridge.Events;
 using Bridge.Sse;
-using Bridge.Streaming;
+using Bridge.Hub;
+using Bridge.Subscribers;
 using Bridge.TableStorage;
 
 namespace Bridge.Benchmarks;

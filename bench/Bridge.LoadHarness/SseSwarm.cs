@@ -41,13 +41,13 @@ internal sealed class SseSwarm : IAsyncDisposable
         var pending = new List<Task>();
         for (var i = 0; i < count && !failed && !deadline.IsCancellationRequested; i++)
         {
-            await gate.WaitAsync(deadline.Token).ConfigureAwait(false);
+            await gate.WaitAsync(deadline.Token);
             var source = new IPAddress(new byte[] { 127, 0, 0, (byte)(firstSourceAddress + (i % sourceAddresses)) });
             pending.Add(Task.Run(async () =>
             {
                 try
                 {
-                    var connection = await Connection.OpenAsync(source, server, request, _markers, deadline.Token).ConfigureAwait(false);
+                    var connection = await Connection.OpenAsync(source, server, request, _markers, deadline.Token);
                     lock (_connections)
                     {
                         _connections.Add(connection);
@@ -70,7 +70,7 @@ internal sealed class SseSwarm : IAsyncDisposable
             }));
         }
 
-        await Task.WhenAll(pending).ConfigureAwait(false);
+        await Task.WhenAll(pending);
         return _connections.Count;
     }
 
@@ -85,7 +85,7 @@ internal sealed class SseSwarm : IAsyncDisposable
                 return true;
             }
 
-            await Task.Delay(10).ConfigureAwait(false);
+            await Task.Delay(10);
         }
 
         return false;
@@ -99,7 +99,7 @@ internal sealed class SseSwarm : IAsyncDisposable
 
     public async ValueTask DisposeAsync()
     {
-        await _stop.CancelAsync().ConfigureAwait(false);
+        await _stop.CancelAsync();
         foreach (var connection in _connections)
         {
             connection.Close();
@@ -129,10 +129,10 @@ internal sealed class SseSwarm : IAsyncDisposable
             try
             {
                 socket.Bind(new IPEndPoint(source, 0));
-                await socket.ConnectAsync(server, cancellationToken).ConfigureAwait(false);
-                await socket.SendAsync(request, SocketFlags.None, cancellationToken).ConfigureAwait(false);
+                await socket.ConnectAsync(server, cancellationToken);
+                await socket.SendAsync(request, SocketFlags.None, cancellationToken);
                 var connection = new Connection(socket, markers);
-                await connection.ReadHeadersAsync(cancellationToken).ConfigureAwait(false);
+                await connection.ReadHeadersAsync(cancellationToken);
                 return connection;
             }
             catch
@@ -148,7 +148,7 @@ internal sealed class SseSwarm : IAsyncDisposable
             {
                 while (true)
                 {
-                    var read = await _socket.ReceiveAsync(_buffer.AsMemory(_carried), SocketFlags.None, cancellationToken).ConfigureAwait(false);
+                    var read = await _socket.ReceiveAsync(_buffer.AsMemory(_carried), SocketFlags.None, cancellationToken);
                     if (read == 0)
                     {
                         return;
@@ -170,7 +170,7 @@ internal sealed class SseSwarm : IAsyncDisposable
             var headers = new StringBuilder();
             while (!headers.ToString().Contains("\r\n\r\n", StringComparison.Ordinal))
             {
-                var read = await _socket.ReceiveAsync(_buffer, SocketFlags.None, cancellationToken).ConfigureAwait(false);
+                var read = await _socket.ReceiveAsync(_buffer, SocketFlags.None, cancellationToken);
                 if (read == 0)
                 {
                     throw new IOException("The server closed the connection before answering.");

@@ -1,4 +1,5 @@
 using Bridge.Http;
+using Bridge.Http.Endpoints;
 using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Mvc;
 using Microsoft.Azure.Functions.Worker;
@@ -6,19 +7,24 @@ using Microsoft.Azure.Functions.Worker;
 namespace Bridge.Functions;
 
 /// <summary>
-/// The HTTP API, on the same routes as the standalone server. Each function hands the request to
-/// <see cref="BridgeHttpHandlers"/>, which writes the whole response (including SSE streaming, through the ASP.NET Core
-/// integration), so there is no logic here to drift from the server: the handlers check tokens themselves. Publishing
-/// also needs a function key, as an extra gate; everything else is anonymous at the Functions level.
+/// The HTTP API, on the same routes as the standalone server. Each function hands the request to the same endpoint
+/// class the server maps, which writes the whole response (including SSE streaming, through the ASP.NET Core
+/// integration), so there is no logic here to drift from the server: the endpoints check tokens themselves.
+/// Publishing also needs a function key, as an extra gate; everything else is anonymous at the Functions level.
 /// </summary>
-public sealed class HttpFunctions(BridgeHttpHandlers handlers)
+public sealed class HttpFunctions(
+    SubscribeEndpoint subscribe,
+    PublishEndpoint publish,
+    PublishBatchEndpoint publishBatch,
+    SessionCookieEndpoints sessionCookie,
+    HealthEndpoint health)
 {
     [Function("Subscribe")]
     public async Task<IActionResult> SubscribeAsync(
         [HttpTrigger(AuthorizationLevel.Anonymous, "get", Route = BridgeRoutes.Events)] HttpRequest request,
         string stream)
     {
-        await handlers.SubscribeAsync(request.HttpContext, stream);
+        await subscribe.HandleAsync(request.HttpContext, stream);
         return new EmptyResult();
     }
 
@@ -27,7 +33,7 @@ public sealed class HttpFunctions(BridgeHttpHandlers handlers)
         [HttpTrigger(AuthorizationLevel.Function, "post", Route = BridgeRoutes.Events)] HttpRequest request,
         string stream)
     {
-        await handlers.PublishAsync(request.HttpContext, stream);
+        await publish.HandleAsync(request.HttpContext, stream);
         return new EmptyResult();
     }
 
@@ -36,7 +42,7 @@ public sealed class HttpFunctions(BridgeHttpHandlers handlers)
         [HttpTrigger(AuthorizationLevel.Function, "post", Route = BridgeRoutes.Batch)] HttpRequest request,
         string stream)
     {
-        await handlers.PublishBatchAsync(request.HttpContext, stream);
+        await publishBatch.HandleAsync(request.HttpContext, stream);
         return new EmptyResult();
     }
 
@@ -44,7 +50,7 @@ public sealed class HttpFunctions(BridgeHttpHandlers handlers)
     public async Task<IActionResult> CreateSessionAsync(
         [HttpTrigger(AuthorizationLevel.Anonymous, "post", Route = BridgeRoutes.Session)] HttpRequest request)
     {
-        await handlers.CreateSessionAsync(request.HttpContext);
+        await sessionCookie.CreateAsync(request.HttpContext);
         return new EmptyResult();
     }
 
@@ -52,7 +58,7 @@ public sealed class HttpFunctions(BridgeHttpHandlers handlers)
     public async Task<IActionResult> DeleteSessionAsync(
         [HttpTrigger(AuthorizationLevel.Anonymous, "delete", Route = BridgeRoutes.Session)] HttpRequest request)
     {
-        await handlers.DeleteSessionAsync(request.HttpContext);
+        await sessionCookie.DeleteAsync(request.HttpContext);
         return new EmptyResult();
     }
 
@@ -60,7 +66,7 @@ public sealed class HttpFunctions(BridgeHttpHandlers handlers)
     public async Task<IActionResult> HealthAsync(
         [HttpTrigger(AuthorizationLevel.Anonymous, "get", Route = BridgeRoutes.Health)] HttpRequest request)
     {
-        await handlers.HealthAsync(request.HttpContext);
+        await health.HandleAsync(request.HttpContext);
         return new EmptyResult();
     }
 }

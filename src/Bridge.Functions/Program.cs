@@ -1,4 +1,4 @@
-using Bridge.Streaming;
+using Bridge.Subscribers;
 using Microsoft.Azure.Functions.Worker.Builder;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
@@ -9,6 +9,7 @@ var builder = FunctionsApplication.CreateBuilder(args);
 builder.ConfigureFunctionsWebApplication();
 builder.Services
     .AddBridgeCore(builder.Configuration)
+    .AddBridgeHttp(builder.Configuration)
     .AddTableEventLog(builder.Configuration)
     .AddBridgeIngestion(builder.Configuration);
 builder.Services.AddOptions<SseOptions>().Validate(

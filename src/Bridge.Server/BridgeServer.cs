@@ -1,5 +1,6 @@
-using Bridge.Http;
+using Bridge.Http.Endpoints;
 using Microsoft.AspNetCore.Cors.Infrastructure;
+using Microsoft.AspNetCore.Server.Kestrel.Transport.Sockets;
 using Microsoft.Extensions.Options;
 
 namespace Bridge.Server;
@@ -23,16 +24,16 @@ public static class BridgeServer
 
         // Lowest precedence: environment variables (Sse__HeartbeatSeconds) and arguments override the file.
         builder.Configuration.Sources.Insert(0, new LocalSettingsConfigurationSource(Path.Combine(AppContext.BaseDirectory, SettingsFileName)));
-        builder.Services.AddBridgeCore(builder.Configuration).AddTableEventLog(builder.Configuration);
-        var server = builder.Configuration.GetSection(ServerOptions.SectionName).Get<ServerOptions>() ?? new ServerOptions();
-        builder.WebHost.UseSockets(sockets => sockets.UnsafePreferInlineScheduling = server.InlineScheduling);
+        builder.Services.AddBridgeCore(builder.Configuration).AddBridgeHttp(builder.Configuration).AddTableEventLog(builder.Configuration);
         builder.WebHost.ConfigureKestrel((context, kestrel) =>
         {
             // Kestrel__Limits__* (RequestHeadersTimeout, MaxRequestHeadersTotalSize, KeepAliveTimeout…) from any source,
             // local.settings.json included; the connection cap is Server__MaxConnections.
             context.Configuration.GetSection("Kestrel:Limits").Bind(kestrel.Limits);
-            kestrel.Limits.MaxConcurrentConnections = server.EffectiveMaxConnections();
+            kestrel.Limits.MaxConcurrentConnections = ServerOptions.From(context.Configuration).EffectiveMaxConnections();
         });
+        builder.Services.AddOptions<SocketTransportOptions>().Configure<IConfiguration>((sockets, configuration) =>
+            sockets.UnsafePreferInlineScheduling = ServerOptions.From(configuration).InlineScheduling);
         builder.Services.AddValidatedSettings<CorsSettings>(builder.Configuration, CorsSettings.SectionName);
         builder.Services.AddCors();
         builder.Services.AddOptions<CorsOptions>().Configure<IOptions<CorsSettings>>((cors, settings) => cors.AddDefaultPolicy(policy => Allow(policy, settings.Value)));

@@ -1,3 +1,5 @@
+using Microsoft.Extensions.Options;
+
 namespace Bridge.Server;
 
 /// <summary>Settings of the standalone server's web host, bound from the <c>Server</c> section.</summary>
@@ -26,6 +28,23 @@ public sealed class ServerOptions
 
     /// <summary>File descriptors kept free for storage connections, files and the runtime when the limit is derived.</summary>
     public const int ReservedFileDescriptors = 512;
+
+    /// <summary>
+    /// Reads and checks the settings now: Kestrel is configured before the app's services exist, so they cannot wait
+    /// for the validation that runs at start-up.
+    /// </summary>
+    /// <exception cref="OptionsValidationException">A setting is out of range; the message names it.</exception>
+    public static ServerOptions From(IConfiguration configuration)
+    {
+        var options = configuration.GetSection(SectionName).Get<ServerOptions>() ?? new ServerOptions();
+        var errors = new List<System.ComponentModel.DataAnnotations.ValidationResult>();
+        if (!System.ComponentModel.DataAnnotations.Validator.TryValidateObject(options, new(options), errors, validateAllProperties: true))
+        {
+            throw new OptionsValidationException(SectionName, typeof(ServerOptions), errors.Select(error => $"{SectionName}: {error.ErrorMessage}"));
+        }
+
+        return options;
+    }
 
     /// <summary>The connection limit to apply: the configured one, or one derived from the open-file limit, if any.</summary>
     public long? EffectiveMaxConnections() =>

@@ -34,7 +34,6 @@ internal sealed partial class StreamAppender
     private readonly StreamName _stream;
     private readonly TableClient _table;
     private readonly TimeProvider _time;
-    private readonly LocalCommitFeed _commits;
     private readonly ILogger _logger;
     private readonly StreamWriterState _writer;
 
@@ -43,13 +42,13 @@ internal sealed partial class StreamAppender
     private bool _draining;                                // guarded by _gate
     private bool _retired;                                 // guarded by _gate
     private long _lastActiveTimestamp;                     // guarded by _gate
+    private Task _drain = Task.CompletedTask;              // guarded by _gate
 
-    public StreamAppender(StreamName stream, TableClient table, int windowSize, TimeProvider time, LocalCommitFeed commits, ILogger logger)
+    public StreamAppender(StreamName stream, TableClient table, int windowSize, TimeProvider time, ILogger logger)
     {
         _stream = stream;
         _table = table;
         _time = time;
-        _commits = commits;
         _logger = logger;
         _writer = new StreamWriterState(stream, table, windowSize);
         _lastActiveTimestamp = time.GetTimestamp();
@@ -73,10 +72,27 @@ internal sealed partial class StreamAppender
 
         if (startDrain)
         {
-            _ = Task.Run(DrainAsync);
+            var drain = Task.Run(DrainAsync);
+            lock (_gate)
+            {
+                _drain = drain;
+            }
         }
 
         return true;
+    }
+
+    /// <summary>
+    /// Takes no more appends and completes once every append already queued has been committed or has failed, so
+    /// that none is dropped when the process stops.
+    /// </summary>
+    public Task CloseAsync()
+    {
+        lock (_gate)
+        {
+            _retired = true;
+            return _drain;
+        }
     }
 
     /// <summary>Retires the appender if nothing was appended for <paramref name="idleTime"/>, freeing its memory.</summary>
@@ -212,7 +228,7 @@ internal sealed partial class StreamAppender
         }
     }
 
-    /// <summary>Settles a committed (or duplicates-only) transaction: results, the writer's state, the announcement.</summary>
+    /// <summary>Settles a committed (or duplicates-only) transaction: its results, and the writer's state.</summary>
     private void Apply(StagedTransaction staged, ETag? headETag)
     {
         foreach (var (append, index, result) in staged.Results)
@@ -226,18 +242,6 @@ internal sealed partial class StreamAppender
         }
 
         _writer.Committed(staged.Events, headETag);
-        if (staged.Events.Count > 0)
-        {
-            try
-            {
-                _commits.Announce(_stream, staged.Events);
-            }
-            catch (Exception exception)
-            {
-                // Live delivery has its own fallback (polling); a failing listener must not fail a stored append.
-                LogAnnounceFailed(exception, _stream.Value);
-            }
-        }
 
         lock (_gate)
         {
@@ -279,9 +283,6 @@ internal sealed partial class StreamAppender
 
     [LoggerMessage(Level = LogLevel.Error, Message = "Append to stream {Stream} failed; {Appends} append call(s) get the error")]
     private partial void LogAppendFailed(Exception exception, string stream, int appends);
-
-    [LoggerMessage(Level = LogLevel.Warning, Message = "A local commit listener failed for stream {Stream}")]
-    private partial void LogAnnounceFailed(Exception exception, string stream);
 
     private sealed record Committed(ETag? HeadETag);
 }

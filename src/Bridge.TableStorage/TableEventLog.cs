@@ -12,23 +12,22 @@ namespace Bridge.TableStorage;
 /// The event log on Azure Table Storage (or Azurite). See <see cref="EventRows"/> for the layout and
 /// <see cref="StreamAppender"/> for how appends stay gap-free and idempotent across processes.
 /// </summary>
-public sealed partial class TableEventLog : IEventLog, IDisposable
+public sealed partial class TableEventLog : IEventLog, IAsyncDisposable
 {
     private readonly TableClient _table;
     private readonly TableEventLogOptions _options;
-    private readonly LocalCommitFeed _commits;
     private readonly TimeProvider _time;
     private readonly ILogger<TableEventLog> _logger;
     private readonly ConcurrentDictionary<StreamName, StreamAppender> _appenders = new();
     private readonly ITimer _retireTimer;
     private readonly Lock _tableGate = new();
     private Task? _tableCreated;
+    private volatile bool _closed;
 
     /// <summary>Creates the event log on the account of <paramref name="account"/>. The table is created on first use.</summary>
     public TableEventLog(
         TableServiceClient account,
         IOptions<TableEventLogOptions> options,
-        LocalCommitFeed commits,
         TimeProvider time,
         ILogger<TableEventLog> logger)
     {
@@ -36,7 +35,6 @@ public sealed partial class TableEventLog : IEventLog, IDisposable
         ArgumentNullException.ThrowIfNull(options);
         _options = options.Value;
         _table = account.GetTableClient(_options.EventsTable);
-        _commits = commits;
         _time = time;
         _logger = logger;
         var sweep = TimeSpan.FromMinutes(1);
@@ -57,8 +55,13 @@ public sealed partial class TableEventLog : IEventLog, IDisposable
 
         await EnsureTableAsync(stream, cancellationToken).ConfigureAwait(false);
         var append = new PendingAppend(events, cancellationToken);
-        while (!_appenders.GetOrAdd(stream, CreateAppender).TryEnqueue(append))
+        while (_closed || !_appenders.GetOrAdd(stream, CreateAppender).TryEnqueue(append))
         {
+            if (_closed)
+            {
+                throw new EventLogUnavailableException($"The event log is shutting down, so the append to stream '{stream}' was not stored. Retry it on another instance.");
+            }
+
             // That appender was retired for idleness between the lookup and the enqueue; the next lookup makes a new one.
             _appenders.TryRemove(KeyValuePair.Create(stream, _appenders[stream]));
         }
@@ -133,8 +136,16 @@ public sealed partial class TableEventLog : IEventLog, IDisposable
         }
     }
 
-    /// <inheritdoc />
-    public void Dispose() => _retireTimer.Dispose();
+    /// <summary>
+    /// Refuses new appends and waits until every append already queued has been committed or has failed, so that
+    /// none is dropped when the process stops.
+    /// </summary>
+    public async ValueTask DisposeAsync()
+    {
+        _closed = true;
+        await _retireTimer.DisposeAsync().ConfigureAwait(false);
+        await Task.WhenAll(_appenders.Values.Select(appender => appender.CloseAsync())).ConfigureAwait(false);
+    }
 
     private static async Task<bool> MoveNextAsync(IAsyncEnumerator<Page<EventEntity>> pages, StreamName stream, CancellationToken cancellationToken)
     {
@@ -149,7 +160,7 @@ public sealed partial class TableEventLog : IEventLog, IDisposable
     }
 
     private StreamAppender CreateAppender(StreamName stream) =>
-        new(stream, _table, _options.IdempotencyWindowEvents, _time, _commits, _logger);
+        new(stream, _table, _options.IdempotencyWindowEvents, _time, _logger);
 
     private void RetireIdleAppenders()
     {

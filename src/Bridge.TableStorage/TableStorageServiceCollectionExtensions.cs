@@ -30,7 +30,6 @@ public static class TableStorageServiceCollectionExtensions
                 options.Retry.NetworkTimeout = TimeSpan.FromSeconds(storage.NetworkTimeoutSeconds);
             }));
         services.TryAddSingleton(TimeProvider.System);
-        services.TryAddSingleton<LocalCommitFeed>();
         services.TryAddSingleton<TableEventLog>();
         services.TryAddSingleton<IEventLog>(provider => provider.GetRequiredService<TableEventLog>());
         services.AddHealthChecks().AddCheck<TableEventLogHealthCheck>("storage");

@@ -1,4 +1,5 @@
 using System.Text.Json;
+using Bridge.DevKit;
 using Bridge.Testing;
 
 namespace Bridge.Functions.Tests;

@@ -1,5 +1,6 @@
 using System.Reflection;
 using Bridge.Http;
+using Bridge.Http.Endpoints;
 using Bridge.Server;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Routing;
@@ -9,19 +10,20 @@ namespace Bridge.Functions.Tests;
 
 /// <summary>
 /// The Functions app and the standalone server run one code path: every HTTP function hands its request to the same
-/// <see cref="BridgeHttpHandlers"/> method the server maps, on the same route and verb, and does nothing else.
+/// endpoint class the server maps, on the same route and verb, and does nothing else.
 /// </summary>
 public class SharedCodePathTests
 {
-    private static readonly HashSet<string> HandlerMethods =
-        [.. typeof(BridgeHttpHandlers).GetMethods(BindingFlags.Public | BindingFlags.Instance | BindingFlags.DeclaredOnly).Select(method => method.Name)];
+    private static readonly Dictionary<string, HashSet<string>> EndpointMethods = typeof(SubscribeEndpoint).Assembly.GetTypes()
+        .Where(type => type.Namespace == typeof(SubscribeEndpoint).Namespace && type.Name.Contains("Endpoint", StringComparison.Ordinal))
+        .ToDictionary(type => type.Name, type => type.GetMethods(BindingFlags.Public | BindingFlags.Instance | BindingFlags.DeclaredOnly).Select(method => method.Name).ToHashSet());
 
     public static TheoryData<string> HttpFunctions() =>
         [.. FunctionsSource.Functions.Where(f => FunctionsSource.Trigger(f, "HttpTrigger") is not null).Select(FunctionsSource.Name)];
 
     [Theory]
     [MemberData(nameof(HttpFunctions))]
-    public void Each_http_function_only_hands_the_request_to_a_BridgeHttpHandlers_method(string name)
+    public void Each_http_function_only_hands_the_request_to_an_endpoint_class(string name)
     {
         var function = FunctionsSource.Functions.Single(f => FunctionsSource.Name(f) == name);
         var statements = function.Body!.Statements;
@@ -30,12 +32,11 @@ public class SharedCodePathTests
         var call = Assert.IsType<InvocationExpressionSyntax>(Assert.IsType<AwaitExpressionSyntax>(
             Assert.IsType<ExpressionStatementSyntax>(statements[0]).Expression).Expression);
         var target = Assert.IsType<MemberAccessExpressionSyntax>(call.Expression);
-        Assert.Equal("handlers", target.Expression.ToString());
-        Assert.Contains(target.Name.Identifier.Text, HandlerMethods);
+        var endpoint = function.Ancestors().OfType<ClassDeclarationSyntax>().Single().ParameterList!.Parameters
+            .Single(parameter => parameter.Identifier.Text == target.Expression.ToString());
+        Assert.Contains(target.Name.Identifier.Text, EndpointMethods[endpoint.Type!.ToString()]);
         Assert.Equal("request.HttpContext", call.ArgumentList.Arguments[0].Expression.ToString());
         Assert.Equal("return new EmptyResult();", statements[1].ToString());
-        Assert.Contains(function.Ancestors().OfType<ClassDeclarationSyntax>().Single().ParameterList!.Parameters,
-            parameter => parameter.Type!.ToString() == nameof(BridgeHttpHandlers) && parameter.Identifier.Text == "handlers");
     }
 
     [Fact]

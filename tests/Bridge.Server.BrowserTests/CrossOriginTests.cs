@@ -1,5 +1,6 @@
 using System.Text.Json;
 using Bridge.Events;
+using Bridge.DevKit;
 using Bridge.Testing;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Hosting;

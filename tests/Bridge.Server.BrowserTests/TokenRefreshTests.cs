@@ -1,3 +1,4 @@
+using Bridge.DevKit;
 using Bridge.Testing;
 using Microsoft.Playwright;
 

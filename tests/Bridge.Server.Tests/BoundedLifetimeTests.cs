@@ -1,4 +1,5 @@
 using System.Net;
+using Bridge.DevKit;
 using Bridge.Testing;
 
 namespace Bridge.Server.Tests;
@@ -22,7 +23,7 @@ public class BoundedLifetimeTests : IAsyncLifetime
     {
         await using var connection = await SseConnection.OpenAsync(_server.Client, $"/api/streams/{TestNames.Stream("ends")}/events");
 
-        var events = await connection.ReadToEndAsync(Http.Within(30));
+        var events = await connection.ReadToEndAsync(Waits.Within(30));
 
         Assert.Equal(HttpStatusCode.OK, connection.Response.StatusCode);
         Assert.True(connection.Ended);
@@ -35,11 +36,11 @@ public class BoundedLifetimeTests : IAsyncLifetime
         var stream = TestNames.Stream("cycles");
         const int total = 120;
         var client = new ReconnectingSseClient(_server.Client, $"/api/streams/{stream}/events?lastEventId=0");
-        var receiving = client.RunAsync(c => c.Events.Count >= total, Http.Within(60));
+        var receiving = client.RunAsync(c => c.Events.Count >= total, Waits.Within(60));
 
         for (var i = 1; i <= total; i++)
         {
-            await Http.PublishIdAsync(_server.Client, stream, $"event {i}");
+            await Api.PublishIdAsync(_server.Client, stream, $"event {i}");
             await Task.Delay(50);
         }
 

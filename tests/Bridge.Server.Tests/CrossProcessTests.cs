@@ -2,6 +2,7 @@ using System.Collections.Concurrent;
 using System.Net;
 using System.Net.Http.Json;
 using System.Text.Json;
+using Bridge.DevKit;
 using Bridge.Testing;
 
 namespace Bridge.Server.Tests;
@@ -31,11 +32,11 @@ public class CrossProcessTests : IAsyncLifetime
     {
         var stream = TestNames.Stream("cross");
         await using var subscriber = await SseConnection.OpenAsync(_servers[1].Client, $"/api/streams/{stream}/events?lastEventId=0");
-        var reading = subscriber.ReadEventsAsync(20, Http.Within(30));
+        var reading = subscriber.ReadEventsAsync(20, Waits.Within(30));
 
         for (var i = 1; i <= 20; i++)
         {
-            await Http.PublishIdAsync(_servers[i % 2 == 0 ? 0 : 2].Client, stream, $"e{i}");
+            await Api.PublishIdAsync(_servers[i % 2 == 0 ? 0 : 2].Client, stream, $"e{i}");
         }
 
         var received = await reading;
@@ -56,17 +57,17 @@ public class CrossProcessTests : IAsyncLifetime
             for (var i = 0; i < 15; i++)
             {
                 var data = $"w{writer}-{i}";
-                assigned.Add((await Http.PublishIdAsync(server.Client, stream, data, key: data), data));
+                assigned.Add((await Api.PublishIdAsync(server.Client, stream, data, key: data), data));
 
                 // Every writer also re-sends one shared key through every process: one of them stores it.
-                using var shared = await Http.PublishAsync(_servers[(writer + i) % 3].Client, stream, $"shared-{i}", key: $"shared-{i}");
+                using var shared = await Api.PublishAsync(_servers[(writer + i) % 3].Client, stream, $"shared-{i}", key: $"shared-{i}");
                 duplicateIds.Add(JsonDocument.Parse(await shared.Content.ReadAsStringAsync()).RootElement.GetProperty("id").GetInt64());
                 Assert.True(shared.StatusCode is HttpStatusCode.Created or HttpStatusCode.OK);
             }
         })));
 
         await using var replay = await SseConnection.OpenAsync(_servers[0].Client, $"/api/streams/{stream}/events?lastEventId=0");
-        var stored = await replay.ReadEventsAsync(12 * 15 + 15, Http.Within(30));
+        var stored = await replay.ReadEventsAsync(12 * 15 + 15, Waits.Within(30));
         Assert.Equal(Enumerable.Range(1, 195).Select(i => (long)i), stored.Select(e => e.Id));
         Assert.Equal(15, stored.Count(e => e.Data.StartsWith("shared-", StringComparison.Ordinal)));
         Assert.Equal(15, duplicateIds.Distinct().Count());
@@ -99,7 +100,7 @@ public class CrossProcessTests : IAsyncLifetime
         Assert.All(batches.Where(batch => batch.Size < 100), batch => Assert.Equal(batch.Ids[0] + batch.Size - 1, batch.Ids[^1]));
         var total = 8 * ((4 * 45) + 150);
         await using var replay = await SseConnection.OpenAsync(_servers[3].Client, $"/api/streams/{stream}/events?lastEventId=0");
-        var stored = await replay.ReadEventsAsync(total, Http.Within(60));
+        var stored = await replay.ReadEventsAsync(total, Waits.Within(60));
         Assert.Equal(Enumerable.Range(1, total).Select(i => (long)i), stored.Select(e => e.Id));
         Assert.Equal(total, stored.Select(e => e.Data).Distinct().Count());
     }

@@ -1,3 +1,4 @@
+using Bridge.DevKit;
 using Bridge.Testing;
 
 namespace Bridge.Server.Tests;
@@ -20,7 +21,7 @@ public class ReconnectStormTests
         // A client follows the stream while 300 events are published, so the tail is up and holds them.
         await using (var follower = await SseConnection.OpenAsync(server.Client, url))
         {
-            var following = follower.ReadEventsAsync(300, Http.Within(60));
+            var following = follower.ReadEventsAsync(300, Waits.Within(60));
             for (var published = 0; published < 300; published += 50)
             {
                 using var content = System.Net.Http.Json.JsonContent.Create(new { events = Enumerable.Range(published + 1, 50).Select(n => new { data = $"e{n}" }) });
@@ -35,8 +36,8 @@ public class ReconnectStormTests
         var storm = await Task.WhenAll(Enumerable.Range(1, 1_000).Select(async client =>
         {
             var behind = 1 + (client % 100);
-            await using var connection = await SseConnection.OpenAsync(server.Client, url, (300 - behind).ToString(System.Globalization.CultureInfo.InvariantCulture), Http.Within(60));
-            return (Behind: behind, Events: await connection.ReadEventsAsync(behind, Http.Within(60)));
+            await using var connection = await SseConnection.OpenAsync(server.Client, url, (300 - behind).ToString(System.Globalization.CultureInfo.InvariantCulture), Waits.Within(60));
+            return (Behind: behind, Events: await connection.ReadEventsAsync(behind, Waits.Within(60)));
         }));
 
         Assert.All(storm, client => Assert.Equal(Enumerable.Range(301 - client.Behind, client.Behind).Select(i => (long)i), client.Events.Select(e => e.Id)));

@@ -1,4 +1,5 @@
 using Bridge.Events;
+using Bridge.DevKit;
 using Bridge.Testing;
 using Microsoft.Extensions.DependencyInjection;
 
@@ -64,7 +65,7 @@ public class ReplaySeamTests : IAsyncLifetime
     {
         var log = _server.Services.GetRequiredService<IEventLog>();
         var stream = StreamName.Parse(url.Split('/')[3]);
-        var token = Http.Within(60);
+        var token = Waits.Within(60);
         while (await log.GetLastIdAsync(stream, token) < from)
         {
             await Task.Delay(10, token);

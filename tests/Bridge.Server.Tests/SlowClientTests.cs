@@ -1,6 +1,8 @@
 using System.Net.Http.Json;
 using System.Net.Sockets;
-using Bridge.Streaming;
+using Bridge.Hub;
+using Bridge.Subscribers;
+using Bridge.DevKit;
 using Bridge.Testing;
 using Microsoft.Extensions.DependencyInjection;
 
@@ -35,12 +37,12 @@ public class SlowClientTests : IAsyncLifetime
         };
         await using var stalled = await SseConnection.OpenAsync(stalledHttp, url);
         await using var healthy = await SseConnection.OpenAsync(_server.Client, url);
-        await SubscribeTests.Eventually(() => hub.Subscribers == 2);
+        await Waits.Eventually(() => hub.Subscribers == 2);
 
         // About 10 MB: more than the kernel will buffer for the stalled socket, so the server must give up on it.
         const int total = 1000;
         var payload = new string('x', 10_000);
-        var healthyReads = healthy.ReadEventsAsync(total, Http.Within(120));
+        var healthyReads = healthy.ReadEventsAsync(total, Waits.Within(120));
         for (var first = 1; first <= total; first += 50)
         {
             using var content = JsonContent.Create(new { events = Enumerable.Range(first, 50).Select(i => new { data = $"{i}:{payload}" }) });
@@ -50,14 +52,14 @@ public class SlowClientTests : IAsyncLifetime
 
         var received = await healthyReads;
         Assert.Equal(Enumerable.Range(1, total).Select(i => (long)i), received.Select(e => e.Id));
-        await SubscribeTests.Eventually(() => hub.Subscribers == 1, seconds: 30);
+        await Waits.Eventually(() => hub.Subscribers == 1, seconds: 30);
 
         // The stalled client now reads what reached it, and its response has ended; it resumes like a browser.
-        var partial = await stalled.ReadToEndAsync(Http.Within(60));
+        var partial = await stalled.ReadToEndAsync(Waits.Within(60));
         Assert.True(partial.Count < total, "The stalled client was disconnected before it got everything.");
         Assert.Equal(Enumerable.Range(1, partial.Count).Select(i => (long)i), partial.Select(e => e.Id));
         await using var resumed = await SseConnection.OpenAsync(_server.Client, $"/api/streams/{stream}/events", stalled.LastEventId);
-        var rest = await resumed.ReadEventsAsync(total - partial.Count, Http.Within(60));
+        var rest = await resumed.ReadEventsAsync(total - partial.Count, Waits.Within(60));
         Assert.Equal(Enumerable.Range(partial.Count + 1, total - partial.Count).Select(i => (long)i), rest.Select(e => e.Id));
     }
 

@@ -1,4 +1,5 @@
 using System.Net;
+using Bridge.DevKit;
 using Bridge.Testing;
 
 namespace Bridge.Server.Tests;
@@ -21,18 +22,18 @@ public class StorageOutageTests
 
         await using (var connection = await SseConnection.OpenAsync(server.Client, $"/api/streams/{stream}/events"))
         {
-            var events = await connection.ReadToEndAsync(Http.Within(30));
+            var events = await connection.ReadToEndAsync(Waits.Within(30));
             Assert.Equal(HttpStatusCode.OK, connection.Response.StatusCode);
             Assert.Empty(events);
             Assert.Equal(500, connection.RetryMilliseconds);
-            Assert.Contains(connection.Comments, comment => comment.Contains("storage is unavailable", StringComparison.Ordinal));
+            Assert.Contains(": storage is unavailable", connection.Received, StringComparison.Ordinal);
         }
 
-        using (var publish = await Http.PublishAsync(server.Client, stream, "x"))
+        using (var publish = await Api.PublishAsync(server.Client, stream, "x"))
         {
             Assert.Equal(HttpStatusCode.ServiceUnavailable, publish.StatusCode);
             Assert.NotNull(publish.Headers.RetryAfter);
-            Assert.Equal("urn:bridge:problem:storage-unavailable", (await Http.ProblemAsync(publish)).GetProperty("type").GetString());
+            Assert.Equal("urn:bridge:problem:storage-unavailable", (await Api.ProblemAsync(publish)).GetProperty("type").GetString());
         }
 
         using (var health = await server.Client.GetAsync("/api/health"))
@@ -41,6 +42,6 @@ public class StorageOutageTests
         }
 
         relay.Restore();
-        Assert.Equal(1, await Http.PublishIdAsync(server.Client, stream, "x"));
+        Assert.Equal(1, await Api.PublishIdAsync(server.Client, stream, "x"));
     }
 }

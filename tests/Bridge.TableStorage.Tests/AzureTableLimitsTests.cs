@@ -1,6 +1,6 @@
 using Azure.Data.Tables;
 using Bridge.Events;
-using Bridge.Testing;
+using Bridge.DevKit;
 
 namespace Bridge.TableStorage.Tests;
 

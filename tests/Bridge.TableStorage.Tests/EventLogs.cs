@@ -8,7 +8,7 @@ namespace Bridge.TableStorage.Tests;
 /// <summary>Builds real event logs on Azurite. Each instance has its own client and writer state, like a process.</summary>
 internal static class EventLogs
 {
-    public static TableEventLog Create(string connectionString, string table, int windowEvents = 100_000, LocalCommitFeed? commits = null)
+    public static TableEventLog Create(string connectionString, string table, int windowEvents = 100_000)
     {
         var clientOptions = new TableClientOptions();
         clientOptions.Retry.MaxRetries = 2;
@@ -17,7 +17,6 @@ internal static class EventLogs
         return new TableEventLog(
             new TableServiceClient(connectionString, clientOptions),
             Options.Create(new TableEventLogOptions { EventsTable = table, IdempotencyWindowEvents = windowEvents }),
-            commits ?? new LocalCommitFeed(),
             TimeProvider.System,
             NullLogger<TableEventLog>.Instance);
     }

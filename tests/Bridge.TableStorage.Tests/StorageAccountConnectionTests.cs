@@ -3,7 +3,7 @@ using Azure.Data.Tables;
 using Azure.Data.Tables.Sas;
 using Azure.Identity;
 using Bridge.Events;
-using Bridge.Testing;
+using Bridge.DevKit;
 using Microsoft.Extensions.Azure;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;

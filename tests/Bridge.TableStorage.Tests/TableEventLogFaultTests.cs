@@ -1,6 +1,6 @@
 using System.Text;
 using Bridge.Events;
-using Bridge.Testing;
+using Bridge.DevKit;
 
 namespace Bridge.TableStorage.Tests;
 
@@ -12,7 +12,7 @@ public class TableEventLogFaultTests
     {
         var azurite = await AzuriteProcess.Shared;
         await using var relay = TcpRelay.Start(azurite.Port);
-        using var log = EventLogs.Create(AzuriteProcess.ConnectionStringFor(relay.Port), TestNames.Table());
+        await using var log = EventLogs.Create(AzuriteProcess.ConnectionStringFor(relay.Port), TestNames.Table());
         var stream = StreamName.Parse(TestNames.Stream("lost-response"));
         await log.AppendAsync(stream, [EventLogs.Text("before")]);
 
@@ -32,7 +32,7 @@ public class TableEventLogFaultTests
     {
         var azurite = await AzuriteProcess.Shared;
         await using var relay = TcpRelay.Start(azurite.Port);
-        using var log = EventLogs.Create(AzuriteProcess.ConnectionStringFor(relay.Port), TestNames.Table());
+        await using var log = EventLogs.Create(AzuriteProcess.ConnectionStringFor(relay.Port), TestNames.Table());
         var stream = StreamName.Parse(TestNames.Stream("lost-in-pipeline"));
         await log.AppendAsync(stream, [EventLogs.Text("before")]);
 
@@ -50,7 +50,7 @@ public class TableEventLogFaultTests
     {
         var azurite = await AzuriteProcess.Shared;
         await using var relay = TcpRelay.Start(azurite.Port);
-        using var log = EventLogs.Create(AzuriteProcess.ConnectionStringFor(relay.Port), TestNames.Table());
+        await using var log = EventLogs.Create(AzuriteProcess.ConnectionStringFor(relay.Port), TestNames.Table());
         var stream = StreamName.Parse(TestNames.Stream("outage"));
         await log.AppendAsync(stream, [EventLogs.Text("1", key: "k1")]);
 

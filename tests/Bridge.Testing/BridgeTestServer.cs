@@ -1,9 +1,7 @@
+using Bridge.DevKit;
 using Bridge.Server;
 using Microsoft.AspNetCore.Builder;
-using Microsoft.AspNetCore.Hosting.Server;
-using Microsoft.AspNetCore.Hosting.Server.Features;
 using Microsoft.Extensions.Configuration;
-using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
 
 namespace Bridge.Testing;
@@ -12,23 +10,12 @@ namespace Bridge.Testing;
 /// The standalone server hosted in the test process, on real Kestrel at a free loopback port, with the same app
 /// setup as <c>Program</c> (<see cref="BridgeServer.Create"/>).
 /// </summary>
-public sealed class BridgeTestServer : IAsyncDisposable
+public sealed class BridgeTestServer : InProcessServer
 {
-    private readonly WebApplication _app;
-
     private BridgeTestServer(WebApplication app, Uri baseAddress)
+        : base(app, baseAddress)
     {
-        _app = app;
-        BaseAddress = baseAddress;
-        Client = new HttpClient { BaseAddress = baseAddress, Timeout = Timeout.InfiniteTimeSpan };
     }
-
-    public Uri BaseAddress { get; }
-
-    /// <summary>A client for this server. It has no timeout: tests bound their waits with cancellation tokens.</summary>
-    public HttpClient Client { get; }
-
-    public IServiceProvider Services => _app.Services;
 
     /// <summary>Starts a server on the shared Azurite with extra settings (section:key form).</summary>
     public static async Task<BridgeTestServer> StartOnSharedAzuriteAsync(params (string Key, string? Value)[] settings) =>
@@ -37,21 +24,9 @@ public sealed class BridgeTestServer : IAsyncDisposable
     /// <summary>Starts a server on <paramref name="storageConnectionString"/> with extra settings (section:key form).</summary>
     public static async Task<BridgeTestServer> StartAsync(string storageConnectionString, IDictionary<string, string?>? settings = null, ILoggerProvider? logs = null)
     {
-        var all = new Dictionary<string, string?>
-        {
-            ["AzureWebJobsStorage"] = storageConnectionString,
-            ["Logging:LogLevel:Default"] = "Warning",
-        };
-        foreach (var (key, value) in TestClientLimits.Settings)
-        {
-            all[key] = value;
-        }
-
-        foreach (var (key, value) in settings ?? new Dictionary<string, string?>())
-        {
-            all[key] = value;
-        }
-
+        var all = Settings(
+            new Dictionary<string, string?> { ["AzureWebJobsStorage"] = storageConnectionString, ["Logging:LogLevel:Default"] = "Warning" },
+            settings);
         var app = BridgeServer.Create(["--urls", "http://127.0.0.1:0"], builder =>
         {
             builder.Configuration.AddInMemoryCollection(all);
@@ -64,26 +39,6 @@ public sealed class BridgeTestServer : IAsyncDisposable
                 builder.Logging.AddProvider(logs);
             }
         });
-        try
-        {
-            await app.StartAsync();
-        }
-        catch
-        {
-            // Settings that fail validation stop the start; the app must still let go of what it holds.
-            await app.DisposeAsync();
-            throw;
-        }
-
-        var address = app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.First();
-        return new BridgeTestServer(app, new Uri(address));
-    }
-
-    public async ValueTask DisposeAsync()
-    {
-        Client.Dispose();
-        using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(5));
-        await _app.StopAsync(timeout.Token);
-        await _app.DisposeAsync();
+        return new BridgeTestServer(app, await StartAsync(app));
     }
 }

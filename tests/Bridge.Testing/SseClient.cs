@@ -1,4 +1,5 @@
 using System.Net.Http.Headers;
+using System.Net.ServerSentEvents;
 using System.Text;
 
 namespace Bridge.Testing;
@@ -11,36 +12,38 @@ public sealed record SseEvent(string LastEventId, string Type, string Data)
 }
 
 /// <summary>
-/// One Server-Sent Events response read over real HTTP, parsed with the WHATWG algorithm a browser uses: lines end
-/// with CR, LF or CRLF; a blank line dispatches; the last event id is updated at every dispatch, even without data;
-/// an event cut off by the end of the stream is dropped. Comments and <c>retry:</c> are recorded for the tests.
+/// One Server-Sent Events response read over real HTTP with the framework's <see cref="SseParser"/>, which follows
+/// the WHATWG parsing rules a browser uses. What arrived is also kept as text, for tests about comments and framing.
 /// </summary>
 public sealed class SseConnection : IAsyncDisposable
 {
     private readonly HttpResponseMessage _response;
-    private readonly StreamReader _reader;
-    private readonly StringBuilder _data = new();
-    private string _eventType = string.Empty;
-    private string _idBuffer;
+    private readonly RecordingStream _body;
+    private readonly SseParser<string> _parser;
+    private readonly CancellationTokenSource _reading = new();
+    private readonly IAsyncEnumerator<SseItem<string>> _items;
+    private readonly string _initialLastEventId;
+    private Task _pendingRead = Task.CompletedTask;
 
     private SseConnection(HttpResponseMessage response, Stream body, string lastEventId)
     {
         _response = response;
-        _reader = new StreamReader(body, new UTF8Encoding(false), detectEncodingFromByteOrderMarks: true);
-        _idBuffer = lastEventId;
-        LastEventId = lastEventId;
+        _body = new RecordingStream(body);
+        _parser = SseParser.Create(_body);
+        _items = _parser.EnumerateAsync(_reading.Token).GetAsyncEnumerator(_reading.Token);
+        _initialLastEventId = lastEventId;
     }
 
     public HttpResponseMessage Response => _response;
 
     /// <summary>The browser's "last event ID string": what it would send as <c>Last-Event-ID</c> on reconnection.</summary>
-    public string LastEventId { get; private set; }
+    public string LastEventId => string.IsNullOrEmpty(_parser.LastEventId) ? _initialLastEventId : _parser.LastEventId;
 
     /// <summary>The reconnection time from the last <c>retry:</c> field, if any.</summary>
-    public int? RetryMilliseconds { get; private set; }
+    public int? RetryMilliseconds => _parser.ReconnectionInterval == Timeout.InfiniteTimeSpan ? null : (int)_parser.ReconnectionInterval.TotalMilliseconds;
 
-    /// <summary>Every comment line received, without its colon.</summary>
-    public List<string> Comments { get; } = [];
+    /// <summary>Everything received so far, as text.</summary>
+    public string Received => _body.Text;
 
     /// <summary>True once the server ended the response.</summary>
     public bool Ended { get; private set; }
@@ -48,7 +51,8 @@ public sealed class SseConnection : IAsyncDisposable
     /// <summary>Opens a subscription. Does not throw for non-200 answers; check <see cref="Response"/>.</summary>
     public static async Task<SseConnection> OpenAsync(HttpClient http, string url, string? lastEventId = null, CancellationToken cancellationToken = default)
     {
-        var request = new HttpRequestMessage(HttpMethod.Get, url);
+        ArgumentNullException.ThrowIfNull(http);
+        using var request = new HttpRequestMessage(HttpMethod.Get, url);
         request.Headers.Accept.Add(new MediaTypeWithQualityHeaderValue("text/event-stream"));
         if (!string.IsNullOrEmpty(lastEventId))
         {
@@ -63,51 +67,17 @@ public sealed class SseConnection : IAsyncDisposable
     /// <summary>Reads until the next dispatched event, or null when the response ends.</summary>
     public async Task<SseEvent?> ReadEventAsync(CancellationToken cancellationToken)
     {
-        while (await _reader.ReadLineAsync(cancellationToken) is { } line)
+        await using var cancel = cancellationToken.Register(static reading => ((CancellationTokenSource)reading!).Cancel(), _reading);
+        var moving = _items.MoveNextAsync().AsTask();
+        _pendingRead = moving;
+        if (!await moving)
         {
-            if (line.Length == 0)
-            {
-                if (Dispatch() is { } dispatched)
-                {
-                    return dispatched;
-                }
-
-                continue;
-            }
-
-            if (line[0] == ':')
-            {
-                Comments.Add(line[1..].TrimStart(' '));
-                continue;
-            }
-
-            var colon = line.IndexOf(':', StringComparison.Ordinal);
-            var field = colon < 0 ? line : line[..colon];
-            var value = colon < 0 ? string.Empty : line[(colon + 1)..];
-            if (value.StartsWith(' '))
-            {
-                value = value[1..];
-            }
-
-            switch (field)
-            {
-                case "event":
-                    _eventType = value;
-                    break;
-                case "data":
-                    _data.Append(value).Append('\n');
-                    break;
-                case "id" when !value.Contains('\0', StringComparison.Ordinal):
-                    _idBuffer = value;
-                    break;
-                case "retry" when value.Length > 0 && value.All(char.IsAsciiDigit):
-                    RetryMilliseconds = int.Parse(value, System.Globalization.CultureInfo.InvariantCulture);
-                    break;
-            }
+            Ended = true;
+            return null;
         }
 
-        Ended = true;
-        return null;
+        var item = _items.Current;
+        return new SseEvent(LastEventId, item.EventType, item.Data);
     }
 
     /// <summary>Reads every event until the server ends the response.</summary>
@@ -134,27 +104,93 @@ public sealed class SseConnection : IAsyncDisposable
         return events;
     }
 
-    public ValueTask DisposeAsync()
+    public async ValueTask DisposeAsync()
     {
-        _reader.Dispose();
+        // A read may still be pending (a test that stopped waiting): end it first, since the parser's enumerator may
+        // not be disposed while it runs.
+        await _reading.CancelAsync();
+        await _body.DisposeAsync();
         _response.Dispose();
-        return ValueTask.CompletedTask;
+        await _pendingRead.ContinueWith(_ => { }, TaskScheduler.Default);
+        await _items.DisposeAsync();
+        _reading.Dispose();
     }
 
-    private SseEvent? Dispatch()
+    /// <summary>Passes reads through and keeps what was read, as UTF-8 text.</summary>
+    private sealed class RecordingStream(Stream inner) : Stream
     {
-        LastEventId = _idBuffer;
-        if (_data.Length == 0)
+        private readonly StringBuilder _text = new();
+        private readonly Decoder _decoder = Encoding.UTF8.GetDecoder();
+
+        public string Text
         {
-            _eventType = string.Empty;
-            return null;
+            get
+            {
+                lock (_text)
+                {
+                    return _text.ToString();
+                }
+            }
         }
 
-        var data = _data.ToString(0, _data.Length - 1);
-        var dispatched = new SseEvent(LastEventId, _eventType.Length == 0 ? "message" : _eventType, data);
-        _data.Clear();
-        _eventType = string.Empty;
-        return dispatched;
+        public override bool CanRead => true;
+
+        public override bool CanSeek => false;
+
+        public override bool CanWrite => false;
+
+        public override long Length => throw new NotSupportedException();
+
+        public override long Position { get => throw new NotSupportedException(); set => throw new NotSupportedException(); }
+
+        public override async ValueTask<int> ReadAsync(Memory<byte> buffer, CancellationToken cancellationToken = default)
+        {
+            var read = await inner.ReadAsync(buffer, cancellationToken);
+            Record(buffer.Span[..read]);
+            return read;
+        }
+
+        public override int Read(byte[] buffer, int offset, int count)
+        {
+            var read = inner.Read(buffer, offset, count);
+            Record(buffer.AsSpan(offset, read));
+            return read;
+        }
+
+        public override void Flush()
+        {
+        }
+
+        public override long Seek(long offset, SeekOrigin origin) => throw new NotSupportedException();
+
+        public override void SetLength(long value) => throw new NotSupportedException();
+
+        public override void Write(byte[] buffer, int offset, int count) => throw new NotSupportedException();
+
+        protected override void Dispose(bool disposing)
+        {
+            if (disposing)
+            {
+                inner.Dispose();
+            }
+
+            base.Dispose(disposing);
+        }
+
+        private void Record(ReadOnlySpan<byte> bytes)
+        {
+            Span<char> chars = stackalloc char[Encoding.UTF8.GetMaxCharCount(Math.Min(bytes.Length, 4096))];
+            lock (_text)
+            {
+                while (!bytes.IsEmpty)
+                {
+                    var take = Math.Min(bytes.Length, 4096);
+                    var written = _decoder.GetChars(bytes[..take], chars, flush: false);
+                    _text.Append(chars[..written]);
+                    bytes = bytes[take..];
+                }
+            }
+        }
     }
 }
 
@@ -175,6 +211,7 @@ public sealed class ReconnectingSseClient(HttpClient http, string url)
     /// <summary>Keeps reading until <paramref name="until"/> holds, reconnecting after each server-side close.</summary>
     public async Task RunAsync(Func<ReconnectingSseClient, bool> until, CancellationToken cancellationToken)
     {
+        ArgumentNullException.ThrowIfNull(until);
         while (!until(this))
         {
             await using var connection = await SseConnection.OpenAsync(http, url, LastEventId, cancellationToken);

@@ -1,7 +1,7 @@
 using System.Diagnostics;
 using System.Net;
 using System.Text;
-using Bridge.Testing;
+using Bridge.DevKit;
 
 namespace Bridge.LoadHarness.Scenarios;
 
@@ -34,7 +34,7 @@ internal static class FanOutScenario
             serverSettings[setting.Split('=')[0]] = setting.Split('=', 2)[1];
         }
 
-        await using (var server = await BridgeServerProcess.StartAsync(serverSettings))
+        await using (var server = await BridgeServerProcess.StartAsync(serverSettings, assembly: options.Text("server-assembly")))
         {
             var pid = server.ProcessId;
             results.Add(await MeasureAsync(

@@ -2,7 +2,7 @@ using System.Diagnostics;
 using Bridge.Events;
 using Bridge.TableStorage;
 using Azure.Data.Tables;
-using Bridge.Testing;
+using Bridge.DevKit;
 using Microsoft.Extensions.Logging.Abstractions;
 
 namespace Bridge.LoadHarness.Scenarios;
@@ -136,10 +136,9 @@ internal static class IngestScenario
 
     private static async Task<TimeSpan> AppendAsync(TableServiceClient account, TableClient table, int appenders, int streams, int count, int callSize, byte[] data)
     {
-        using var log = new TableEventLog(
+        await using var log = new TableEventLog(
             account,
             Microsoft.Extensions.Options.Options.Create(new TableEventLogOptions { EventsTable = table.Name }),
-            new LocalCommitFeed(),
             TimeProvider.System,
             NullLogger<TableEventLog>.Instance);
         var names = Enumerable.Range(0, streams).Select(_ => StreamName.Parse("bench-" + Guid.NewGuid().ToString("N"))).ToArray();

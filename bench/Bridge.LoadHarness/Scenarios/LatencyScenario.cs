@@ -1,6 +1,6 @@
 using System.Diagnostics;
 using System.Net;
-using Bridge.Testing;
+using Bridge.DevKit;
 
 namespace Bridge.LoadHarness.Scenarios;
 
@@ -27,8 +27,8 @@ internal static class LatencyScenario
             ["Sse__MaxDurationSeconds"] = "3600",
             ["Tail__PollIntervalMilliseconds"] = pollMilliseconds.ToString(System.Globalization.CultureInfo.InvariantCulture),
         };
-        await using var serverA = await BridgeServerProcess.StartAsync(settings);
-        await using var serverB = await BridgeServerProcess.StartAsync(settings);
+        await using var serverA = await BridgeServerProcess.StartAsync(settings, assembly: options.Text("server-assembly"));
+        await using var serverB = await BridgeServerProcess.StartAsync(settings, assembly: options.Text("server-assembly"));
 
         report.Progress($"Latency: {samples} publishes within one process");
         var (same, postTimes) = await MeasureAsync(serverA, serverA, "same", samples, warmUp, () => TimeSpan.FromMilliseconds(20));

@@ -3,7 +3,7 @@ using System.Text;
 using Bridge.Events;
 using Bridge.TableStorage;
 using Azure.Data.Tables;
-using Bridge.Testing;
+using Bridge.DevKit;
 using Microsoft.Extensions.Logging.Abstractions;
 
 namespace Bridge.LoadHarness.Scenarios;
@@ -26,10 +26,9 @@ internal static class ReplayScenario
         await using var azurite = await AzuriteProcess.StartAsync();
         var stream = StreamName.Parse("replay");
         var table = new TableClient(azurite.ConnectionString, "BridgeEvents");
-        using (var log = new TableEventLog(
+        await using (var log = new TableEventLog(
                    new TableServiceClient(azurite.ConnectionString),
                    Microsoft.Extensions.Options.Options.Create(new TableEventLogOptions()),
-                   new LocalCommitFeed(),
                    TimeProvider.System,
                    NullLogger<TableEventLog>.Instance))
         {
@@ -45,7 +44,7 @@ internal static class ReplayScenario
             }
         }
 
-        await using var server = await BridgeServerProcess.StartAsync(new Dictionary<string, string>
+        await using var server = await BridgeServerProcess.StartAsync(assembly: options.Text("server-assembly"), settings: new Dictionary<string, string>
         {
             ["AzureWebJobsStorage"] = azurite.ConnectionString,
             ["Sse__MaxDurationSeconds"] = "3600",

@@ -2,7 +2,7 @@ using System.Net;
 using Bridge.Events;
 using Bridge.TableStorage;
 using Azure.Data.Tables;
-using Bridge.Testing;
+using Bridge.DevKit;
 using Microsoft.Extensions.Logging.Abstractions;
 
 namespace Bridge.LoadHarness.Scenarios;
@@ -27,15 +27,14 @@ internal static class StorageCostScenario
         await using var relay = TcpRelay.Start(azurite.Port);
         var requests = relay.Count("x-ms-date:");
         var reads = relay.Count("GET /");
-        await using var server = await BridgeServerProcess.StartAsync(new Dictionary<string, string>
+        await using var server = await BridgeServerProcess.StartAsync(assembly: options.Text("server-assembly"), settings: new Dictionary<string, string>
         {
             ["AzureWebJobsStorage"] = AzuriteProcess.ConnectionStringFor(relay.Port),
             ["Sse__MaxDurationSeconds"] = "3600",
         });
-        using var remoteWriter = new TableEventLog(
+        await using var remoteWriter = new TableEventLog(
             new TableServiceClient(azurite.ConnectionString),
             Microsoft.Extensions.Options.Options.Create(new TableEventLogOptions()),
-            new LocalCommitFeed(),
             TimeProvider.System,
             NullLogger<TableEventLog>.Instance);
         var stream = StreamName.Parse("cost");

@@ -7,8 +7,8 @@ namespace Bridge.Events;
 public static class EventData
 {
     /// <summary>
-    /// The largest data stored: 256 KiB, the Service Bus Standard message limit, so that any message a Standard
-    /// namespace accepts can become an event.
+    /// The largest data stored: 256 KiB, the message size of a standard-tier message broker, so that any message a
+    /// producer can send through one can become an event.
     /// </summary>
     public const int MaxBytes = 256 * 1024;
 

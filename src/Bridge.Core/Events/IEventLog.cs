@@ -6,6 +6,9 @@ namespace Bridge.Events;
 /// </summary>
 public interface IEventLog
 {
+    /// <summary>The most new events one append call may hold to be committed atomically, with contiguous ids.</summary>
+    const int MaxAtomicEvents = 99;
+
     /// <summary>
     /// Appends <paramref name="events"/> to <paramref name="stream"/> in the given order. Events whose idempotency key
     /// the stream already holds (or that repeat a key earlier in the same call) are not stored again.
@@ -13,16 +16,15 @@ public interface IEventLog
     /// <remarks>
     /// <para>
     /// The ids of one call's new events always increase in the call's order. Whether they are also contiguous depends
-    /// on the call's size, because a log commits in units of bounded size (a Table Storage transaction holds 99
-    /// events):
+    /// on the call's size, because a durable log commits in transactions of bounded size:
     /// </para>
     /// <list type="bullet">
-    /// <item>A call whose new events fit in one unit (at most 99 events, and at most 4 MiB as stored) commits
+    /// <item>A call of at most <see cref="MaxAtomicEvents"/> new events (and at most 4 MiB as stored) commits
     /// atomically: all of its events or none, with contiguous ids, even when other processes append to the stream at
     /// the same time.</item>
-    /// <item>A larger call is committed unit by unit. Its ids still increase, but another process may commit between
-    /// two of its units, so they need not be contiguous; and if storage fails part-way, the units already committed
-    /// stay (a retry with the same idempotency keys stores the rest exactly once).</item>
+    /// <item>A larger call may be committed in several transactions. Its ids still increase, but another process may
+    /// commit between two of them, so they need not be contiguous; and if storage fails part-way, the transactions
+    /// already committed stay (a retry with the same idempotency keys stores the rest exactly once).</item>
     /// </list>
     /// <para>Within one process, calls to the same stream are committed in the order they were made.</para>
     /// </remarks>

@@ -3,13 +3,13 @@ using System.Diagnostics.CodeAnalysis;
 namespace Bridge.Events;
 
 /// <summary>
-/// The key that makes an append idempotent: a Service Bus <c>MessageId</c>, or an HTTP <c>Idempotency-Key</c>
-/// header. Appending an event whose key the stream has already seen stores nothing and returns the original id.
+/// The key that makes an append idempotent: a broker message's id, or a publisher's <c>Idempotency-Key</c>.
+/// Appending an event whose key the stream has already seen stores nothing and returns the original id.
 /// </summary>
 /// <remarks>1 to <see cref="MaxLength"/> characters, none of them control characters.</remarks>
 public readonly record struct IdempotencyKey
 {
-    /// <summary>The longest key accepted. Service Bus message ids have at most 128 characters.</summary>
+    /// <summary>The longest key accepted; broker message ids are shorter.</summary>
     public const int MaxLength = 200;
 
     private IdempotencyKey(string value) => Value = value;

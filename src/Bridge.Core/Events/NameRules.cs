@@ -4,8 +4,8 @@ namespace Bridge.Events;
 internal static class NameRules
 {
     /// <summary>
-    /// True when every character is an ASCII letter or digit or one of <c>- _ . :</c>. That set is legal in a Table
-    /// PartitionKey, needs no escaping in a URL path or an OData filter, and cannot break an SSE line.
+    /// True when every character is an ASCII letter or digit or one of <c>- _ . :</c>. That set is legal in storage
+    /// keys, needs no escaping in a URL path or a query filter, and cannot break an SSE line.
     /// </summary>
     public static bool HasOnlyNameCharacters(string text)
     {

@@ -7,12 +7,12 @@ namespace Bridge.Events;
 /// </summary>
 /// <remarks>
 /// A name has 1 to <see cref="MaxLength"/> characters, all from <see cref="NameRules.AllowedCharactersDescription"/>.
-/// Names are case-sensitive. The rules make every valid name a legal Table Storage PartitionKey that needs no
-/// escaping in a URL path or a query filter.
+/// Names are case-sensitive. The rules make every valid name safe as a storage key, in a URL path and in a query
+/// filter, without escaping.
 /// </remarks>
 public readonly record struct StreamName
 {
-    /// <summary>The longest name accepted. Table Storage allows 1 KiB per key; 128 keeps URLs and logs readable.</summary>
+    /// <summary>The longest name accepted: 128 keeps URLs and logs readable.</summary>
     public const int MaxLength = 128;
 
     private StreamName(string value) => Value = value;

@@ -1,8 +1,8 @@
 namespace Bridge.Ingestion;
 
 /// <summary>
-/// The fields of a Service Bus message that ingestion reads, free of any Service Bus type so the rules can be tested
-/// (and reused) without the Functions runtime.
+/// The fields of a broker message that ingestion reads, free of any broker SDK's types, so that every host's ingest
+/// (and the tests) apply the same rules.
 /// </summary>
 /// <param name="MessageId">The message id: the event's idempotency key.</param>
 /// <param name="SessionId">The session id, the second choice for the stream.</param>
@@ -25,7 +25,7 @@ public enum SettleAction
     /// <summary>It can never be stored: move it to the dead-letter queue with <see cref="MessageOutcome.Reason"/>.</summary>
     DeadLetter,
 
-    /// <summary>Storage failed for now: release the lock so Service Bus delivers it again.</summary>
+    /// <summary>Storage failed for now: release the lock so the broker delivers it again.</summary>
     Abandon,
 }
 

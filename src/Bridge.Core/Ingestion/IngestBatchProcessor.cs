@@ -1,24 +1,25 @@
 using Bridge.Events;
+using Bridge.Publishing;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
 
 namespace Bridge.Ingestion;
 
 /// <summary>
-/// Turns a batch of Service Bus messages into events and decides how to settle each message. The Functions app's
-/// trigger is a thin adapter over this.
+/// Turns a batch of broker messages into events and decides how to settle each message. Every host's ingest (a
+/// trigger, a receiver loop) is a thin adapter over this.
 /// </summary>
 /// <remarks>
 /// <list type="bullet">
 /// <item>Stream: the application property <c>stream</c>, else the session id, else <see cref="IngestOptions.DefaultStream"/>.</item>
 /// <item>Type: the subject (empty means "message"). Data: the body. Idempotency key: the message id.</item>
 /// </list>
-/// Each stream's messages are appended with one batched append, in message order, so a batch costs a few table
+/// Each stream's messages are appended with one batched append, in message order, so a batch costs a few storage
 /// transactions. A message that can never be stored is dead-lettered; when storage fails, every message of that
 /// stream is abandoned, and their redelivery stores each exactly once because events already stored are recognised by
 /// their message id.
 /// </remarks>
-public sealed partial class IngestBatchProcessor(IEventLog log, IOptions<IngestOptions> options, ILogger<IngestBatchProcessor> logger)
+public sealed partial class IngestBatchProcessor(EventPublisher publisher, EventRules rules, IOptions<IngestOptions> options, ILogger<IngestBatchProcessor> logger)
 {
     private readonly string? _defaultStream = string.IsNullOrEmpty(options.Value.DefaultStream) ? null : options.Value.DefaultStream;
 
@@ -49,7 +50,7 @@ public sealed partial class IngestBatchProcessor(IEventLog log, IOptions<IngestO
     {
         try
         {
-            var results = await log.AppendAsync(stream, [.. events.Select(e => e.Event)], cancellationToken).ConfigureAwait(false);
+            var results = await publisher.PublishAsync(stream, [.. events.Select(e => e.Event)], cancellationToken).ConfigureAwait(false);
             for (var i = 0; i < events.Count; i++)
             {
                 outcomes[events[i].Index] = new MessageOutcome(SettleAction.Complete, EventId: results[i].Id, IsDuplicate: results[i].IsDuplicate);
@@ -57,7 +58,7 @@ public sealed partial class IngestBatchProcessor(IEventLog log, IOptions<IngestO
         }
         catch (Exception exception) when (exception is not OperationCanceledException || !cancellationToken.IsCancellationRequested)
         {
-            // Transient or not, Service Bus redelivers an abandoned message and dead-letters it after its maximum
+            // Transient or not, the broker redelivers an abandoned message and dead-letters it after its maximum
             // delivery count, so nothing is lost and nothing loops for ever.
             LogAbandoned(exception, stream.Value, events.Count);
             var abandoned = new MessageOutcome(SettleAction.Abandon, Description: exception.Message);
@@ -80,13 +81,13 @@ public sealed partial class IngestBatchProcessor(IEventLog log, IOptions<IngestO
             return false;
         }
 
-        if (!StreamName.TryParse(name, out stream, out var error))
+        if (!rules.TryParseStream(name, out stream, out var error))
         {
             rejected = DeadLetter(DeadLetterReasons.InvalidStreamName, error);
             return false;
         }
 
-        if (!EventType.TryParse(message.Subject, out var type, out error))
+        if (!rules.TryParseType(message.Subject, out var type, out error))
         {
             rejected = DeadLetter(DeadLetterReasons.InvalidEventType, $"The subject is not a valid event type: {error}");
             return false;

@@ -3,7 +3,7 @@ using Bridge.Events;
 
 namespace Bridge.Ingestion;
 
-/// <summary>Settings of Service Bus ingestion, bound from the <c>Ingest</c> section.</summary>
+/// <summary>Settings of message ingestion, bound from the <c>Ingest</c> section.</summary>
 public sealed class IngestOptions : IValidatableObject
 {
     /// <summary>The configuration section these options are bound from.</summary>

@@ -2,6 +2,7 @@ using System.Net;
 using System.Net.Http.Headers;
 using System.Text;
 using Bridge.Events;
+using Bridge.DevKit;
 using Bridge.Testing;
 using Microsoft.Extensions.DependencyInjection;
 using Xunit.Abstractions;
@@ -73,7 +74,7 @@ public sealed class HostileInputTests(ITestOutputHelper output) : IAsyncLifetime
         var start = Encoding.ASCII.GetBytes("GET /api/health HTTP/1.1\r\nHost: 127.0.0.1\r\n");
         var trickle = Encoding.ASCII.GetBytes("X-Slow: " + new string('s', 400));
 
-        var answer = await RawHttp.SendSlowlyAsync(_server.BaseAddress, start, trickle, TimeSpan.FromSeconds(1), Http.Within(60));
+        var answer = await RawHttp.SendSlowlyAsync(_server.BaseAddress, start, trickle, TimeSpan.FromSeconds(1), Waits.Within(60));
 
         Assert.True(answer.Status is null or (int)HttpStatusCode.RequestTimeout, $"Expected the connection to be closed or a 408; got {answer}.");
         await AssertHealthyAsync();
@@ -86,7 +87,7 @@ public sealed class HostileInputTests(ITestOutputHelper output) : IAsyncLifetime
         var stream = TestNames.Stream("slow-body");
         var start = Encoding.ASCII.GetBytes($"POST /api/streams/{stream}/events HTTP/1.1\r\nHost: 127.0.0.1\r\nAuthorization: Bearer {_token}\r\nContent-Length: 1000\r\n\r\n");
 
-        var answer = await RawHttp.SendSlowlyAsync(_server.BaseAddress, start, new byte[1000], TimeSpan.FromSeconds(1), Http.Within(60));
+        var answer = await RawHttp.SendSlowlyAsync(_server.BaseAddress, start, new byte[1000], TimeSpan.FromSeconds(1), Waits.Within(60));
 
         Assert.True(answer.Status is null or (int)HttpStatusCode.RequestTimeout, $"Expected the connection to be closed or a 408; got {answer}.");
         Assert.Equal(0, await LastIdAsync(stream));
@@ -119,7 +120,7 @@ public sealed class HostileInputTests(ITestOutputHelper output) : IAsyncLifetime
         RawResponse answer;
         try
         {
-            answer = await RawHttp.SendAsync(_server.BaseAddress, input.Request, Http.Within(20), input.BodyMustContain);
+            answer = await RawHttp.SendAsync(_server.BaseAddress, input.Request, Waits.Within(20), input.BodyMustContain);
         }
         catch (OperationCanceledException)
         {
@@ -156,22 +157,22 @@ public sealed class HostileInputTests(ITestOutputHelper output) : IAsyncLifetime
             return null;
         }
 
-        await using var connection = await SseConnection.OpenAsync(_client, $"/api/streams/{input.Stream}/events?lastEventId=0", cancellationToken: Http.Within(20));
-        var events = await connection.ReadEventsAsync(expected.Length, Http.Within(20));
+        await using var connection = await SseConnection.OpenAsync(_client, $"/api/streams/{input.Stream}/events?lastEventId=0", cancellationToken: Waits.Within(20));
+        var events = await connection.ReadEventsAsync(expected.Length, Waits.Within(20));
         var readBack = events.Select(e => e.Data).ToArray();
         return readBack.SequenceEqual(expected) ? null : $"read back [{Escape(readBack)}]; expected [{Escape(expected)}]";
     }
 
     private async Task<long> LastIdAsync(string stream) =>
-        await _server.Services.GetRequiredService<IEventLog>().GetLastIdAsync(StreamName.Parse(stream), Http.Within(20));
+        await _server.Services.GetRequiredService<IEventLog>().GetLastIdAsync(StreamName.Parse(stream), Waits.Within(20));
 
     private async Task AssertHealthyAsync()
     {
-        using var health = await _client.GetAsync("/api/health", Http.Within(20));
+        using var health = await _client.GetAsync("/api/health", Waits.Within(20));
         var stream = TestNames.Stream("after-corpus");
-        await using var connection = await SseConnection.OpenAsync(_client, $"/api/streams/{stream}/events", cancellationToken: Http.Within(20));
-        using var published = await _client.PostAsync($"/api/streams/{stream}/events", new StringContent("still fine"), Http.Within(20));
-        var received = await connection.ReadEventAsync(Http.Within(20));
+        await using var connection = await SseConnection.OpenAsync(_client, $"/api/streams/{stream}/events", cancellationToken: Waits.Within(20));
+        using var published = await _client.PostAsync($"/api/streams/{stream}/events", new StringContent("still fine"), Waits.Within(20));
+        var received = await connection.ReadEventAsync(Waits.Within(20));
 
         Assert.Equal(HttpStatusCode.OK, health.StatusCode);
         Assert.Equal(HttpStatusCode.Created, published.StatusCode);

@@ -1,0 +1,487 @@
+using Bridge.Events;
+using Bridge.Sse;
+using Bridge.Subscribers;
+using Microsoft.Extensions.Logging;
+
+namespace Bridge.Hub;
+
+/// <summary>
+/// Follows one stream for this process and fans its new events out to every subscriber here. There is one tail per
+/// active stream per process, so storage reads grow with streams and processes, never with connections.
+/// </summary>
+/// <remarks>
+/// <para>
+/// Events reach the tail two ways: those this process commits are handed over at once (<see cref="OnCommitted"/>),
+/// and those other processes commit are found by reading the stream's head every poll interval (<see cref="RunAsync"/>).
+/// Either way each event is encoded once, its bytes are shared by all subscribers, and events go out in id order:
+/// a run that arrives ahead of the ones before it waits, briefly, for them.
+/// </para>
+/// <para>
+/// The hub's clock calls <see cref="Housekeep"/> about once a second, to send heartbeats on a quiet stream and end
+/// responses that reached their deadline, so a connection needs no timer of its own. A tail with no subscribers
+/// stops after <see cref="TailOptions.IdleSeconds"/>.
+/// </para>
+/// </remarks>
+[System.Diagnostics.CodeAnalysis.SuppressMessage(
+    "Design",
+    "CA1001:Types that own disposable fields should be disposable",
+    Justification = "Its CancellationTokenSource has no timer and holds nothing unmanaged; Stop may cancel it at any time.")]
+internal sealed partial class StreamTail
+{
+    /// <summary>
+    /// How long a run that arrived ahead of its predecessors waits before the tail reads them from storage. Runs this
+    /// process commits are handed over by concurrent publishers in any order, a few microseconds apart; a gap that
+    /// outlasts this is another process's events.
+    /// </summary>
+    private static readonly TimeSpan GapGrace = TimeSpan.FromMilliseconds(25);
+
+    private readonly IEventLog _log;
+    private readonly TimeProvider _time;
+    private readonly ILogger _logger;
+    private readonly TimeSpan _pollInterval;
+    private readonly TimeSpan _heartbeatInterval;
+    private readonly TimeSpan _idleTime;
+
+    private readonly Lock _gate = new();
+    private readonly List<Subscriber> _subscribers = [];               // guarded by _gate
+    private readonly RecentEvents _recent;                             // guarded by _gate
+    private readonly SortedDictionary<long, EncodedEvents> _ahead = []; // guarded by _gate: runs waiting for earlier ones
+    private long _position = -1;                                       // guarded by _gate; -1 until the first head read
+    private long _lastSentTimestamp;                                   // guarded by _gate
+    private long? _idleSinceTimestamp;                                 // guarded by _gate
+    private long? _gapSinceTimestamp;                                  // guarded by _gate
+    private bool _stopped;                                             // guarded by _gate
+    private TaskCompletionSource? _pollWaiters;                        // guarded by _gate
+
+    private readonly TaskCompletionSource _ready = new(TaskCreationOptions.RunContinuationsAsynchronously);
+    private readonly CancellationTokenSource _stop = new();
+    private TaskCompletionSource _wake = new(TaskCreationOptions.RunContinuationsAsynchronously);
+    private int _pollRequested;
+    private int _started;
+    private bool _pollFailing;
+
+    public StreamTail(StreamName stream, IEventLog log, TailOptions tail, SseOptions sse, TimeProvider time, ILogger logger)
+    {
+        Stream = stream;
+        _log = log;
+        _time = time;
+        _logger = logger;
+        _pollInterval = TimeSpan.FromMilliseconds(tail.PollIntervalMilliseconds);
+        _heartbeatInterval = TimeSpan.FromSeconds(sse.HeartbeatSeconds);
+        _idleTime = TimeSpan.FromSeconds(tail.IdleSeconds);
+        _recent = new RecentEvents(tail.RecentEventsBytes);
+    }
+
+    public StreamName Stream { get; }
+
+    /// <summary>Completes once the tail knows the stream's head; faults when storage could not be read.</summary>
+    public Task Ready => _ready.Task;
+
+    /// <summary>The id of the last event fanned out.</summary>
+    public long Position
+    {
+        get
+        {
+            lock (_gate)
+            {
+                return _position;
+            }
+        }
+    }
+
+    /// <summary>The number of subscribers receiving live events.</summary>
+    public int SubscriberCount
+    {
+        get
+        {
+            lock (_gate)
+            {
+                return _subscribers.Count;
+            }
+        }
+    }
+
+    /// <summary>True once the tail has stopped: for idleness, a failed start, or shutdown.</summary>
+    public bool IsStopped
+    {
+        get
+        {
+            lock (_gate)
+            {
+                return _stopped;
+            }
+        }
+    }
+
+    /// <summary>True for the one caller that should start <see cref="RunAsync"/>.</summary>
+    public bool TryClaimStart() => Interlocked.Exchange(ref _started, 1) == 0;
+
+    /// <summary>
+    /// Reads the stream's head, then polls it every interval (or sooner, when asked or when a gap needs filling) until
+    /// the tail stops or <paramref name="stopping"/> fires.
+    /// </summary>
+    public async Task RunAsync(CancellationToken stopping)
+    {
+        using var running = CancellationTokenSource.CreateLinkedTokenSource(stopping, _stop.Token);
+        if (!await StartAsync(running.Token).ConfigureAwait(false))
+        {
+            return;
+        }
+
+        var lastPollTimestamp = _time.GetTimestamp();
+        while (!running.IsCancellationRequested)
+        {
+            await NapAsync(DelayUntilDue(lastPollTimestamp), running.Token).ConfigureAwait(false);
+            TaskCompletionSource? waiters;
+            bool gapDue;
+            lock (_gate)
+            {
+                waiters = _pollWaiters;
+                _pollWaiters = null;
+                gapDue = _gapSinceTimestamp is { } gapSince && _time.GetElapsedTime(gapSince) >= GapGrace;
+            }
+
+            var requested = Interlocked.Exchange(ref _pollRequested, 0) == 1;
+            if (requested || waiters is not null || gapDue || _time.GetElapsedTime(lastPollTimestamp) >= _pollInterval)
+            {
+                lastPollTimestamp = _time.GetTimestamp();
+                await PollAsync(running.Token).ConfigureAwait(false);
+                lock (_gate)
+                {
+                    // A gap a poll could not fill (storage failing) waits for the next regular poll, not another grace.
+                    _gapSinceTimestamp = null;
+                }
+            }
+
+            waiters?.TrySetResult();
+        }
+    }
+
+    /// <summary>Reads the head now, and completes once a read that began after this call has finished.</summary>
+    public Task RefreshAsync(CancellationToken cancellationToken)
+    {
+        Task polled;
+        lock (_gate)
+        {
+            polled = (_pollWaiters ??= new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously)).Task;
+        }
+
+        Wake(poll: true);
+        return polled.WaitAsync(cancellationToken);
+    }
+
+    /// <summary>
+    /// Registers <paramref name="subscriber"/> for the events after <paramref name="afterId"/>. Events the tail still
+    /// holds in memory are put in <paramref name="catchUp"/>, for the caller to write first.
+    /// </summary>
+    public AttachOutcome TryAttach(Subscriber subscriber, long afterId, List<Outbound> catchUp)
+    {
+        lock (_gate)
+        {
+            if (_stopped)
+            {
+                return AttachOutcome.Stopped;
+            }
+
+            if (afterId != _position && (afterId > _position || !_recent.TryCollectAfter(afterId, catchUp)))
+            {
+                return AttachOutcome.Behind;
+            }
+
+            _subscribers.Add(subscriber);
+            _idleSinceTimestamp = null;
+            return AttachOutcome.Attached;
+        }
+    }
+
+    public void Detach(Subscriber subscriber)
+    {
+        lock (_gate)
+        {
+            if (_subscribers.Remove(subscriber) && _subscribers.Count == 0)
+            {
+                _idleSinceTimestamp = _time.GetTimestamp();
+            }
+        }
+    }
+
+    /// <summary>
+    /// Takes events this process has just committed, in id order within the call, and delivers each run once every
+    /// event before it has been delivered.
+    /// </summary>
+    public void OnCommitted(IReadOnlyList<StoredEvent> events)
+    {
+        foreach (var run in ContiguousRuns(events))
+        {
+            var encoded = EncodedEvents.Encode(run);
+            lock (_gate)
+            {
+                if (_position < 0 || _stopped || encoded.LastId <= _position)
+                {
+                    continue;
+                }
+
+                if (encoded.FirstId > _position + 1)
+                {
+                    _ahead[encoded.FirstId] = encoded;
+                    _gapSinceTimestamp ??= _time.GetTimestamp();
+                }
+                else
+                {
+                    FanOut(encoded);
+                }
+            }
+        }
+
+        bool waiting;
+        lock (_gate)
+        {
+            waiting = _ahead.Count > 0;
+        }
+
+        if (waiting)
+        {
+            // The loop may be asleep for a whole poll interval; let it schedule the read that fills the gap.
+            Wake(poll: false);
+        }
+    }
+
+    /// <summary>
+    /// Heartbeats, deadlines and stopping when idle; called by the hub's clock. Returns false once the tail has
+    /// stopped.
+    /// </summary>
+    public bool Housekeep()
+    {
+        lock (_gate)
+        {
+            if (_stopped)
+            {
+                return false;
+            }
+
+            var now = _time.GetTimestamp();
+            _subscribers.RemoveAll(subscriber => now >= subscriber.DeadlineTimestamp && EndForLifetime(subscriber));
+            if (_subscribers.Count > 0 && _time.GetElapsedTime(_lastSentTimestamp) >= _heartbeatInterval)
+            {
+                _subscribers.RemoveAll(subscriber => !subscriber.TryDeliver(SseFormat.Heartbeat, 0));
+                _lastSentTimestamp = now;
+            }
+
+            if (_subscribers.Count == 0 && _position >= 0)
+            {
+                _idleSinceTimestamp ??= now;
+                _stopped = _time.GetElapsedTime(_idleSinceTimestamp.Value) >= _idleTime;
+            }
+
+            if (!_stopped)
+            {
+                return true;
+            }
+        }
+
+        _stop.Cancel();
+        return false;
+    }
+
+    /// <summary>Ends every subscription and stops the loop.</summary>
+    public void Stop(SubscriberEnd reason)
+    {
+        lock (_gate)
+        {
+            _stopped = true;
+            _subscribers.ForEach(subscriber => subscriber.End(reason));
+            _subscribers.Clear();
+        }
+
+        _stop.Cancel();
+    }
+
+    private static bool EndForLifetime(Subscriber subscriber)
+    {
+        subscriber.End(SubscriberEnd.Lifetime);
+        return true;
+    }
+
+    private static IEnumerable<IReadOnlyList<StoredEvent>> ContiguousRuns(IReadOnlyList<StoredEvent> events)
+    {
+        var start = 0;
+        for (var i = 1; i <= events.Count; i++)
+        {
+            if (i == events.Count || events[i].Id != events[i - 1].Id + 1)
+            {
+                yield return start == 0 && i == events.Count ? events : events.Skip(start).Take(i - start).ToList();
+                start = i;
+            }
+        }
+    }
+
+    /// <summary>Reads the head. False when storage could not be read: the tail has then stopped, and Ready faulted.</summary>
+    private async Task<bool> StartAsync(CancellationToken running)
+    {
+        try
+        {
+            var head = await _log.GetLastIdAsync(Stream, running).ConfigureAwait(false);
+            lock (_gate)
+            {
+                _position = head;
+                _lastSentTimestamp = _time.GetTimestamp();
+                _idleSinceTimestamp = _time.GetTimestamp();
+            }
+
+            _ready.TrySetResult();
+            return true;
+        }
+        catch (Exception exception)
+        {
+            if (exception is not OperationCanceledException)
+            {
+                LogStartFailed(exception, Stream.Value);
+            }
+
+            lock (_gate)
+            {
+                _stopped = true;
+            }
+
+            _ready.TrySetException(exception);
+            return false;
+        }
+    }
+
+    private TimeSpan DelayUntilDue(long lastPollTimestamp)
+    {
+        var untilPoll = _pollInterval - _time.GetElapsedTime(lastPollTimestamp);
+        lock (_gate)
+        {
+            if (_gapSinceTimestamp is { } gapSince && GapGrace - _time.GetElapsedTime(gapSince) is var untilGap && untilGap < untilPoll)
+            {
+                untilPoll = untilGap;
+            }
+        }
+
+        return untilPoll > TimeSpan.Zero ? untilPoll : TimeSpan.Zero;
+    }
+
+    private async Task NapAsync(TimeSpan delay, CancellationToken running)
+    {
+        var wake = Volatile.Read(ref _wake);
+        if (Volatile.Read(ref _pollRequested) == 1 || delay == TimeSpan.Zero)
+        {
+            return;
+        }
+
+        try
+        {
+            await Task.WhenAny(wake.Task, Task.Delay(delay, _time, running)).ConfigureAwait(false);
+        }
+        catch (OperationCanceledException)
+        {
+            // Stopping.
+        }
+    }
+
+    private void Wake(bool poll)
+    {
+        if (poll)
+        {
+            Volatile.Write(ref _pollRequested, 1);
+        }
+
+        Interlocked.Exchange(ref _wake, new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously)).TrySetResult();
+    }
+
+    private async Task PollAsync(CancellationToken running)
+    {
+        try
+        {
+            var head = await _log.GetLastIdAsync(Stream, running).ConfigureAwait(false);
+            var from = Position;
+            if (head > from)
+            {
+                await foreach (var page in _log.ReadAsync(Stream, from, head, running).ConfigureAwait(false))
+                {
+                    var encoded = EncodedEvents.Encode(page);
+                    lock (_gate)
+                    {
+                        // Events this process committed may have been delivered meanwhile.
+                        if (encoded.LastId > _position && !_stopped)
+                        {
+                            FanOut(encoded);
+                        }
+                    }
+                }
+            }
+
+            if (_pollFailing)
+            {
+                _pollFailing = false;
+                LogPollRecovered(Stream.Value);
+            }
+        }
+        catch (OperationCanceledException) when (running.IsCancellationRequested)
+        {
+            // Stopping.
+        }
+        catch (Exception exception)
+        {
+            // Subscribers stay connected and get heartbeats; the next poll tries again.
+            if (!_pollFailing)
+            {
+                _pollFailing = true;
+                LogPollFailed(exception, Stream.Value);
+            }
+        }
+    }
+
+    /// <summary>Sends a run that starts at or before the position, then every waiting run that now follows on.</summary>
+    private void FanOut(EncodedEvents run)
+    {
+        Send(run.FirstId > _position ? run : run.SliceAfter(_position));
+        while (_ahead.Count > 0)
+        {
+            var (firstId, next) = _ahead.First();
+            if (firstId > _position + 1)
+            {
+                break;
+            }
+
+            _ahead.Remove(firstId);
+            if (next.LastId > _position)
+            {
+                Send(next.FirstId > _position ? next : next.SliceAfter(_position));
+            }
+        }
+
+        _gapSinceTimestamp = _ahead.Count > 0 ? _gapSinceTimestamp ?? _time.GetTimestamp() : null;
+    }
+
+    private void Send(EncodedEvents run)
+    {
+        _recent.Add(run);
+        _position = run.LastId;
+        _lastSentTimestamp = _time.GetTimestamp();
+        _subscribers.RemoveAll(subscriber => !subscriber.TryDeliver(run.Frames, run.LastId));
+    }
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Could not start following stream {Stream}")]
+    private partial void LogStartFailed(Exception exception, string stream);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Polling stream {Stream} failed; live events from other processes wait until storage answers")]
+    private partial void LogPollFailed(Exception exception, string stream);
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "Polling stream {Stream} works again")]
+    private partial void LogPollRecovered(string stream);
+}
+
+/// <summary>The result of <see cref="StreamTail.TryAttach"/>.</summary>
+internal enum AttachOutcome
+{
+    /// <summary>Registered: live events follow.</summary>
+    Attached,
+
+    /// <summary>The subscriber is further behind than the tail's memory: replay from storage first.</summary>
+    Behind,
+
+    /// <summary>The tail stopped: get a new one from the hub.</summary>
+    Stopped,
+}

@@ -1,0 +1,36 @@
+using Bridge.Events;
+using Bridge.Hub;
+
+namespace Bridge.Publishing;
+
+/// <summary>
+/// Publishes events: appends them to the log, then hands what was committed to the hub, which delivers it to this
+/// process's subscribers at once. Data flows one way, as in Mercure, whose transport dispatches after it persists:
+/// the log knows nothing of the hub, and subscribers of other processes learn of the events by polling the log.
+/// </summary>
+public sealed class EventPublisher(IEventLog log, StreamHub hub, TimeProvider time)
+{
+    /// <summary>Appends <paramref name="events"/> to <paramref name="stream"/>; see <see cref="IEventLog.AppendAsync"/>.</summary>
+    /// <exception cref="EventLogUnavailableException">Storage failed; retrying with the same keys stores each event once.</exception>
+    public async Task<IReadOnlyList<AppendResult>> PublishAsync(StreamName stream, IReadOnlyList<NewEvent> events, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(events);
+        var results = await log.AppendAsync(stream, events, cancellationToken).ConfigureAwait(false);
+        var committed = new List<StoredEvent>(events.Count);
+        var storedAt = time.GetUtcNow();
+        for (var i = 0; i < events.Count; i++)
+        {
+            if (!results[i].IsDuplicate)
+            {
+                committed.Add(new StoredEvent(results[i].Id, events[i].Type, events[i].Data, storedAt, events[i].IdempotencyKey?.Value));
+            }
+        }
+
+        if (committed.Count > 0)
+        {
+            hub.Deliver(stream, committed);
+        }
+
+        return results;
+    }
+}

@@ -1,0 +1,53 @@
+using System.Buffers;
+using System.Globalization;
+using System.Text.Json;
+using Bridge.Events;
+
+namespace Bridge.Sse;
+
+/// <summary>Why a subscriber's cursor could not be honoured.</summary>
+public enum GapReason
+{
+    /// <summary>The cursor is not a non-negative integer.</summary>
+    MalformedCursor,
+
+    /// <summary>The cursor is beyond the last event, as after the stream's storage was reset.</summary>
+    CursorAheadOfStream,
+}
+
+/// <summary>
+/// The <c>bridge.gap</c> event, sent instead of an error status when a cursor cannot be honoured, because a browser
+/// that receives an error stops reconnecting for good. Its id moves the client's cursor to where the stream resumes;
+/// its data says what was asked for and why it could not be honoured.
+/// </summary>
+public static class GapNotice
+{
+    /// <summary>Writes the notice as one SSE event with id <paramref name="resumeAfter"/>.</summary>
+    /// <param name="output">Where to write.</param>
+    /// <param name="reason">Why the cursor was not honoured.</param>
+    /// <param name="requested">The cursor as received (already shortened for echoing).</param>
+    /// <param name="resumeAfter">The id after which events follow.</param>
+    public static void Write(IBufferWriter<byte> output, GapReason reason, string? requested, long resumeAfter)
+    {
+        var data = new ArrayBufferWriter<byte>(256);
+        using (var json = new Utf8JsonWriter(data))
+        {
+            json.WriteStartObject();
+            json.WriteString("reason", reason == GapReason.MalformedCursor ? "malformed-cursor" : "cursor-ahead-of-stream");
+            json.WriteString("requested", requested);
+            json.WriteNumber("resumeAfter", resumeAfter);
+            json.WriteString(
+                "message",
+                reason == GapReason.MalformedCursor
+                    ? "The requested event id is not a non-negative integer. Events resume after the last event of the stream; reload any state built from earlier events."
+                    : "The requested event id is beyond the end of the stream. Events resume after the last event of the stream; reload any state built from earlier events.");
+            json.WriteEndObject();
+        }
+
+        SseFormat.WriteEvent(output, resumeAfter, EventType.Gap, data.WrittenSpan);
+    }
+
+    /// <summary>The cursor as echoed in a notice.</summary>
+    internal static string? Echo(long? position, string? malformed) =>
+        malformed ?? position?.ToString(CultureInfo.InvariantCulture);
+}

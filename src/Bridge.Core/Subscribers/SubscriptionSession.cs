@@ -1,0 +1,300 @@
+using System.Buffers;
+using System.IO.Pipelines;
+using Bridge.Events;
+using Bridge.Hub;
+using Bridge.Sse;
+using Microsoft.Extensions.Logging;
+
+namespace Bridge.Subscribers;
+
+/// <summary>
+/// One bounded Server-Sent Events response: resolve the cursor, replay what the client missed, then live events,
+/// then a clean end at the response's deadline. Created by <see cref="SubscriptionService.ServeAsync"/>.
+/// </summary>
+/// <remarks>
+/// The seam between replay and live is closed by the tail: replay runs up to the tail's position, and the subscriber
+/// is registered only at a position the tail can continue from, under the tail's lock. So no event is sent twice
+/// and none is skipped, whatever is published meanwhile.
+/// </remarks>
+public sealed partial class SubscriptionSession
+{
+    private readonly StreamHub _hub;
+    private readonly IEventLog _log;
+    private readonly SseOptions _options;
+    private readonly TimeProvider _time;
+    private readonly ILogger _logger;
+    private readonly StreamName _stream;
+    private readonly StreamCursor _cursor;
+    private readonly PipeWriter _output;
+    private readonly IDisposable? _lease;
+    private readonly long _deadlineTimestamp;
+    private long _lastWrittenId;
+    private int _eventsWritten;
+
+    internal SubscriptionSession(
+        StreamHub hub,
+        IEventLog log,
+        SseOptions options,
+        TimeProvider time,
+        ILogger logger,
+        StreamName stream,
+        StreamCursor cursor,
+        PipeWriter output,
+        DateTimeOffset? notAfter,
+        IDisposable? lease)
+    {
+        _hub = hub;
+        _log = log;
+        _options = options;
+        _time = time;
+        _logger = logger;
+        _stream = stream;
+        _cursor = cursor;
+        _output = output;
+        _lease = lease;
+
+        // Each response lasts between 80 % and 100 % of the maximum, so clients spread their reconnections; and never
+        // past its token's expiry, so the same mechanism ends both.
+        var lifetime = TimeSpan.FromSeconds(options.MaxDurationSeconds * (0.8 + (0.2 * Random.Shared.NextDouble())));
+        if (notAfter is { } expiry)
+        {
+            lifetime = TimeSpan.FromTicks(Math.Clamp((expiry - time.GetUtcNow()).Ticks, 0, lifetime.Ticks));
+        }
+
+        _deadlineTimestamp = time.GetTimestamp() + (long)(lifetime.TotalSeconds * time.TimestampFrequency);
+    }
+
+    /// <summary>Writes the response until it ends. Never throws for a client that goes away.</summary>
+    internal async Task RunAsync(CancellationToken aborted, CancellationToken stopping)
+    {
+        var end = "lifetime";
+        try
+        {
+            var subscriber = new Subscriber(_deadlineTimestamp, _options.SubscriberBufferBytes, _output.CancelPendingFlush);
+            StreamTail? tail;
+
+            // Shutdown ends live responses through the hub; until then it must also end replay. The linked source is
+            // disposed before the live phase, where it would cost memory on every open connection.
+            using (var starting = CancellationTokenSource.CreateLinkedTokenSource(aborted, stopping))
+            {
+                tail = await StartAsync(subscriber, starting.Token).ConfigureAwait(false);
+            }
+
+            if (tail is null)
+            {
+                end = subscriber.EndReason?.ToString() ?? "storage-unavailable";
+                return;
+            }
+
+            // Live: written here rather than in a method of its own, because every async frame that stays suspended
+            // for the life of a connection costs memory on every connection.
+            using (aborted.UnsafeRegister(static state => ((Subscriber)state!).End(SubscriberEnd.Disconnected), subscriber))
+            {
+                try
+                {
+                    while (subscriber.EndReason is null && await subscriber.WaitToReadAsync().ConfigureAwait(false))
+                    {
+                        if (!await WriteQueuedAsync(subscriber).ConfigureAwait(false))
+                        {
+                            subscriber.End(SubscriberEnd.Overflow);
+                        }
+                    }
+
+                    // Events queued before the end are still written, so a response ends on a whole event.
+                    await WriteQueuedAsync(subscriber).ConfigureAwait(false);
+                }
+                finally
+                {
+                    tail.Detach(subscriber);
+                }
+            }
+
+            end = subscriber.EndReason?.ToString() ?? end;
+        }
+        catch (OperationCanceledException)
+        {
+            end = aborted.IsCancellationRequested ? "disconnected" : "shutdown";
+        }
+        catch (EventLogUnavailableException exception)
+        {
+            end = "storage-unavailable";
+            LogReplayFailed(exception, _stream.Value);
+        }
+        catch (Exception exception) when (exception is IOException or InvalidOperationException && aborted.IsCancellationRequested)
+        {
+            end = "disconnected";
+        }
+        finally
+        {
+            _lease?.Dispose();
+            LogSessionEnded(_stream.Value, end, _eventsWritten, _lastWrittenId);
+        }
+    }
+
+    /// <summary>
+    /// Finds the stream's tail, writes the preamble, replays what the client missed and registers it for live events.
+    /// Returns the tail it is registered with; null when the response ended first (storage unavailable, or its
+    /// lifetime ran out during replay).
+    /// </summary>
+    private async Task<StreamTail?> StartAsync(Subscriber subscriber, CancellationToken cancelled)
+    {
+        StreamTail tail;
+        try
+        {
+            tail = await _hub.GetTailAsync(_stream, cancelled).ConfigureAwait(false);
+        }
+        catch (EventLogUnavailableException exception)
+        {
+            await WriteStorageUnavailableAsync(exception).ConfigureAwait(false);
+            return null;
+        }
+
+        var start = await WritePreambleAsync(tail, cancelled).ConfigureAwait(false);
+        return await CatchUpAndAttachAsync(tail, start, subscriber, cancelled).ConfigureAwait(false);
+    }
+
+    private bool IsPastDeadline => _time.GetTimestamp() >= _deadlineTimestamp;
+
+    /// <summary>
+    /// Writes the <c>retry:</c> hint, plus either the starting id (no cursor) or a <c>bridge.gap</c> event (a cursor that
+    /// cannot be honoured). Returns the id after which events are sent.
+    /// </summary>
+    private async Task<long> WritePreambleAsync(StreamTail tail, CancellationToken cancelled)
+    {
+        var position = tail.Position;
+        if (_cursor.Position is { } requested && requested > position)
+        {
+            // The tail may lag storage by one poll interval; look again before calling the cursor a gap.
+            await tail.RefreshAsync(cancelled).ConfigureAwait(false);
+            position = tail.Position;
+        }
+
+        var retry = _options.RetryMilliseconds;
+        if (_cursor.IsNone)
+        {
+            SseFormat.WritePreamble(_output, retry, position);
+        }
+        else if (_cursor.Position is { } cursor && cursor <= position)
+        {
+            SseFormat.WritePreamble(_output, retry, lastEventId: null);
+            position = cursor;
+        }
+        else
+        {
+            SseFormat.WritePreamble(_output, retry, lastEventId: null);
+            WriteGap(_cursor.Malformed is null ? GapReason.CursorAheadOfStream : GapReason.MalformedCursor, position);
+        }
+
+        await FlushAsync().ConfigureAwait(false);
+        return position;
+    }
+
+    private void WriteGap(GapReason reason, long resumeAfter)
+    {
+        GapNotice.Write(_output, reason, GapNotice.Echo(_cursor.Position, _cursor.Malformed), resumeAfter);
+        _lastWrittenId = resumeAfter;
+    }
+
+    /// <summary>
+    /// Replays from storage until the tail can take over, then registers the subscriber. Returns the tail it attached
+    /// to, and null when the response ended during replay.
+    /// </summary>
+    private async Task<StreamTail?> CatchUpAndAttachAsync(StreamTail tail, long position, Subscriber subscriber, CancellationToken cancelled)
+    {
+        var held = new List<Outbound>();
+        while (true)
+        {
+            held.Clear();
+            switch (tail.TryAttach(subscriber, position, held))
+            {
+                case AttachOutcome.Attached:
+                    foreach (var outbound in held)
+                    {
+                        _output.Write(outbound.Bytes.Span);
+                        _lastWrittenId = outbound.LastId;
+                    }
+
+                    await FlushAsync().ConfigureAwait(false);
+                    return tail;
+
+                case AttachOutcome.Stopped:
+                    tail = await _hub.GetTailAsync(_stream, cancelled).ConfigureAwait(false);
+                    break;
+
+                case AttachOutcome.Behind when position > tail.Position:
+                    // Only when storage went backwards under a new tail (the stream was deleted or restored).
+                    await tail.RefreshAsync(cancelled).ConfigureAwait(false);
+                    if (position > tail.Position)
+                    {
+                        position = tail.Position;
+                        WriteGap(GapReason.CursorAheadOfStream, position);
+                    }
+
+                    break;
+
+                case AttachOutcome.Behind:
+                    await foreach (var page in _log.ReadAsync(_stream, position, tail.Position, cancelled).ConfigureAwait(false))
+                    {
+                        foreach (var stored in page)
+                        {
+                            SseFormat.WriteEvent(_output, stored.Id, stored.Type, stored.Data.Span);
+                        }
+
+                        _eventsWritten += page.Count;
+                        _lastWrittenId = position = page[^1].Id;
+                        if (!await FlushAsync().ConfigureAwait(false) || IsPastDeadline)
+                        {
+                            subscriber.End(SubscriberEnd.Lifetime);
+                            return null;
+                        }
+                    }
+
+                    break;
+            }
+        }
+    }
+
+    /// <summary>Writes everything queued for the subscriber and flushes it. False when the client is gone or too slow.</summary>
+    private async ValueTask<bool> WriteQueuedAsync(Subscriber subscriber)
+    {
+        var bytes = 0;
+        while (subscriber.TryRead(out var outbound))
+        {
+            _output.Write(outbound.Bytes.Span);
+            bytes += outbound.Bytes.Length;
+            if (outbound.LastId > 0)
+            {
+                _eventsWritten += (int)(outbound.LastId - _lastWrittenId);
+                _lastWrittenId = outbound.LastId;
+            }
+        }
+
+        subscriber.Consumed(bytes);
+        return bytes == 0 || await FlushAsync().ConfigureAwait(false);
+    }
+
+    private async Task WriteStorageUnavailableAsync(EventLogUnavailableException exception)
+    {
+        // A 200 that ends at once: an EventSource reconnects after the retry delay, whereas a 5xx would stop it for good.
+        LogStorageUnavailable(exception, _stream.Value);
+        SseFormat.WritePreamble(_output, _options.RetryMilliseconds, lastEventId: null);
+        SseFormat.WriteComment(_output, "storage is unavailable; reconnect after the retry delay");
+        await FlushAsync().ConfigureAwait(false);
+    }
+
+    /// <summary>Sends what was written. False when the client is gone or the flush was cancelled by an overflow.</summary>
+    private async ValueTask<bool> FlushAsync()
+    {
+        var result = await _output.FlushAsync().ConfigureAwait(false);
+        return !result.IsCanceled && !result.IsCompleted;
+    }
+
+    [LoggerMessage(Level = LogLevel.Debug, Message = "SSE response on stream {Stream} ended ({End}) after {Events} events, last id {LastId}")]
+    private partial void LogSessionEnded(string stream, string end, int events, long lastId);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "SSE response on stream {Stream} could not start: storage is unavailable; the client will retry")]
+    private partial void LogStorageUnavailable(Exception exception, string stream);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Replay of stream {Stream} failed: storage is unavailable; the client resumes on reconnect")]
+    private partial void LogReplayFailed(Exception exception, string stream);
+}

@@ -1,0 +1,25 @@
+using Microsoft.AspNetCore.Http;
+using Microsoft.Extensions.Diagnostics.HealthChecks;
+
+namespace Bridge.Http.Endpoints;
+
+/// <summary><c>GET health</c>: 200 when healthy, 503 when storage cannot be reached; the body says which check failed.</summary>
+public sealed class HealthEndpoint(HealthCheckService health)
+{
+    /// <summary>Handles one request.</summary>
+    public async Task HandleAsync(HttpContext context)
+    {
+        ArgumentNullException.ThrowIfNull(context);
+        var report = await health.CheckHealthAsync(context.RequestAborted).ConfigureAwait(false);
+        var body = new HealthResponse(
+            report.Status.ToString(),
+            report.Entries.ToDictionary(entry => entry.Key, entry => new HealthCheckEntry(entry.Value.Status.ToString(), entry.Value.Description)));
+        context.Response.Headers.CacheControl = "no-store";
+        var status = report.Status == HealthStatus.Unhealthy ? StatusCodes.Status503ServiceUnavailable : StatusCodes.Status200OK;
+        await TypedResults.Json(body, System.Text.Json.JsonSerializerOptions.Web, statusCode: status).ExecuteAsync(context).ConfigureAwait(false);
+    }
+
+    private sealed record HealthResponse(string Status, IReadOnlyDictionary<string, HealthCheckEntry> Checks);
+
+    private sealed record HealthCheckEntry(string Status, string? Description);
+}

@@ -1,0 +1,63 @@
+using Bridge.Events;
+using Bridge.Http.Admission;
+using Bridge.Http.Requests;
+using Bridge.Http.Security;
+using Bridge.Publishing;
+using Microsoft.AspNetCore.Http;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Options;
+
+namespace Bridge.Http.Endpoints;
+
+/// <summary>
+/// What both publish endpoints do around their own parsing: admit the publisher (its token and its rate), then
+/// publish through the engine, turning a storage failure into a 503 the publisher can retry.
+/// </summary>
+public sealed partial class HttpPublisher(
+    EventRules rules,
+    StreamAuthorizer authorizer,
+    PublishRateLimiter rateLimiter,
+    EventPublisher publisher,
+    IOptions<LimitsOptions> limits,
+    ILogger<HttpPublisher> logger)
+{
+    /// <summary>
+    /// Checks the stream's name, authorizes a publish to it and applies the publisher's rate limit: the stream when the
+    /// publish may go ahead, or why not.
+    /// </summary>
+    public async ValueTask<(StreamName Stream, Refusal? Refusal)> AdmitAsync(HttpContext context, string? stream)
+    {
+        ArgumentNullException.ThrowIfNull(context);
+        if (!rules.TryParseStream(stream, out var name, out var error))
+        {
+            return (name, new Refusal(Problems.InvalidStreamName, error));
+        }
+
+        var authorization = await authorizer.AuthorizeAsync(context, name, StreamAccess.Publish).ConfigureAwait(false);
+        return (name, authorization.Refusal
+            ?? rateLimiter.TryAcquire(authorization.Principal ?? ClientAddress.Of(context, limits.Value.TrustForwardedFor)));
+    }
+
+    /// <summary>Publishes <paramref name="events"/>; the results, or the 503 to answer when storage failed.</summary>
+    public async Task<(IReadOnlyList<AppendResult>? Results, Refusal? Refusal)> PublishAsync(HttpContext context, StreamName stream, List<NewEvent> events)
+    {
+        ArgumentNullException.ThrowIfNull(context);
+        try
+        {
+            return (await publisher.PublishAsync(stream, events, context.RequestAborted).ConfigureAwait(false), null);
+        }
+        catch (EventLogUnavailableException exception)
+        {
+            LogPublishFailed(exception, stream.Value, events.Count);
+            return (null, new Refusal(
+                Problems.StorageUnavailable,
+                "Events could not be stored because storage is unavailable. Retry with the same Idempotency-Key; events already stored are not stored twice.")
+            {
+                RetryAfterSeconds = limits.Value.RetryAfterSeconds,
+            });
+        }
+    }
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Publish of {Events} event(s) to stream {Stream} failed: storage is unavailable")]
+    private partial void LogPublishFailed(Exception exception, string stream, int events);
+}

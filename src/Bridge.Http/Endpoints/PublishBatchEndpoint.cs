@@ -1,0 +1,66 @@
+using Bridge.Http.Requests;
+using Microsoft.AspNetCore.Http;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Options;
+
+namespace Bridge.Http.Endpoints;
+
+/// <summary>
+/// <c>POST streams/{stream}/events/batch</c>: publishes many events in order, from a JSON body
+/// <c>{"events":[{"type":…,"data":…,"idempotencyKey":…}]}</c>. 201 when any event is new, 200 when all are duplicates.
+/// If any event is invalid, nothing is stored.
+/// </summary>
+public sealed class PublishBatchEndpoint(
+    HttpPublisher publisher,
+    BatchRequestReader reader,
+    IOptions<PublishOptions> options,
+    ILogger<PublishBatchEndpoint> logger)
+{
+    /// <summary>Handles one request.</summary>
+    public async Task HandleAsync(HttpContext context, string? stream)
+    {
+        ArgumentNullException.ThrowIfNull(context);
+        var result = await PublishAsync(context, stream).ConfigureAwait(false);
+        await result.ExecuteAsync(context).ConfigureAwait(false);
+    }
+
+    private async Task<IResult> PublishAsync(HttpContext context, string? stream)
+    {
+        var (name, refused) = await publisher.AdmitAsync(context, stream).ConfigureAwait(false);
+        if (refused is not null)
+        {
+            return refused.ToResult();
+        }
+
+        var (baseKey, keyRefusal) = IdempotencyKeyHeader.Read(context.Request);
+        if (keyRefusal is not null)
+        {
+            return keyRefusal.ToResult();
+        }
+
+        var maxBytes = options.Value.MaxBatchBytes;
+        var tooLarge = new Refusal(Problems.BatchTooLarge, $"A batch request body has at most {maxBytes} bytes.");
+        var (body, bodyRefusal) = await RequestBody.ReadAsync(context, maxBytes, tooLarge, logger).ConfigureAwait(false);
+        if (body is null)
+        {
+            return bodyRefusal!.ToResult();
+        }
+
+        var (events, invalid) = reader.Read(body, baseKey);
+        if (events is null)
+        {
+            return invalid!.ToResult();
+        }
+
+        var (results, storageRefusal) = await publisher.PublishAsync(context, name, events).ConfigureAwait(false);
+        if (results is null)
+        {
+            return storageRefusal!.ToResult();
+        }
+
+        return TypedResults.Json(
+            new PublishBatchResponse(name.Value, [.. results.Select(result => new PublishBatchResult(result.Id, result.IsDuplicate))]),
+            System.Text.Json.JsonSerializerOptions.Web,
+            statusCode: results.All(result => result.IsDuplicate) ? StatusCodes.Status200OK : StatusCodes.Status201Created);
+    }
+}

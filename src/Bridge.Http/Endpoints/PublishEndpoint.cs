@@ -1,0 +1,70 @@
+using Bridge.Events;
+using Bridge.Http.Requests;
+using Microsoft.AspNetCore.Http;
+using Microsoft.Extensions.Logging;
+
+namespace Bridge.Http.Endpoints;
+
+/// <summary>
+/// <c>POST streams/{stream}/events</c>: publishes the body as one event. <c>?type=</c> sets the type and the
+/// <c>Idempotency-Key</c> header makes it idempotent. 201 for a new event, 200 for a duplicate.
+/// </summary>
+public sealed class PublishEndpoint(EventRules rules, HttpPublisher publisher, ILogger<PublishEndpoint> logger)
+{
+    /// <summary>Handles one request.</summary>
+    public async Task HandleAsync(HttpContext context, string? stream)
+    {
+        ArgumentNullException.ThrowIfNull(context);
+        var result = await PublishAsync(context, stream).ConfigureAwait(false);
+        await result.ExecuteAsync(context).ConfigureAwait(false);
+    }
+
+    private async Task<IResult> PublishAsync(HttpContext context, string? stream)
+    {
+        var (name, refused) = await publisher.AdmitAsync(context, stream).ConfigureAwait(false);
+        if (refused is not null)
+        {
+            return refused.ToResult();
+        }
+
+        var types = context.Request.Query["type"];
+        if (types.Count > 1)
+        {
+            return new Refusal(Problems.InvalidEventType, "Give the 'type' query parameter at most once.").ToResult();
+        }
+
+        if (!rules.TryParseType(types.ToString(), out var type, out var typeError))
+        {
+            return new Refusal(Problems.InvalidEventType, typeError).ToResult();
+        }
+
+        var (key, keyRefusal) = IdempotencyKeyHeader.Read(context.Request);
+        if (keyRefusal is not null)
+        {
+            return keyRefusal.ToResult();
+        }
+
+        var tooLarge = new Refusal(Problems.EventTooLarge, $"Event data has at most {EventData.MaxBytes} bytes (256 KiB).");
+        var (data, bodyRefusal) = await RequestBody.ReadAsync(context, EventData.MaxBytes, tooLarge, logger).ConfigureAwait(false);
+        if (data is null)
+        {
+            return bodyRefusal!.ToResult();
+        }
+
+        if (!EventData.TryValidate(data, out var dataProblem))
+        {
+            return new Refusal(dataProblem.Kind == EventDataProblemKind.TooLarge ? Problems.EventTooLarge : Problems.DataNotUtf8, dataProblem.Message).ToResult();
+        }
+
+        var (results, storageRefusal) = await publisher.PublishAsync(context, name, [new NewEvent(type, data, key)]).ConfigureAwait(false);
+        if (results is null)
+        {
+            return storageRefusal!.ToResult();
+        }
+
+        return TypedResults.Json(
+            new PublishResponse(name.Value, results[0].Id),
+            System.Text.Json.JsonSerializerOptions.Web,
+            statusCode: results[0].IsDuplicate ? StatusCodes.Status200OK : StatusCodes.Status201Created);
+    }
+}

@@ -1,0 +1,68 @@
+using Bridge.Events;
+using Bridge.Http.Admission;
+using Bridge.Http.Security;
+using Bridge.Subscribers;
+using Microsoft.AspNetCore.Http;
+using Microsoft.AspNetCore.Http.Features;
+
+namespace Bridge.Http.Endpoints;
+
+/// <summary>
+/// <c>GET streams/{stream}/events</c>: a bounded Server-Sent Events response, replaying from the cursor
+/// (<c>Last-Event-ID</c>, else <c>?lastEventId=</c>) and then live, until its lifetime or its token ends.
+/// Authorization and admission are decided before the first byte; after that, the response is always a 200 stream.
+/// </summary>
+public sealed class SubscribeEndpoint(
+    EventRules rules,
+    StreamAuthorizer authorizer,
+    SubscriberAdmission admission,
+    SubscriptionService subscriptions)
+{
+    /// <summary>Handles one request.</summary>
+    /// <remarks>
+    /// Not an async method on the usual path: the response lives as long as the connection, and so would the method's
+    /// frame. Only a token whose keys must first be fetched (JWKS) waits here.
+    /// </remarks>
+    public Task HandleAsync(HttpContext context, string? stream)
+    {
+        ArgumentNullException.ThrowIfNull(context);
+        if (!rules.TryParseStream(stream, out var name, out var error))
+        {
+            return ProblemResponses.WriteAsync(context, new Refusal(Problems.InvalidStreamName, error));
+        }
+
+        var authorizing = authorizer.AuthorizeAsync(context, name, StreamAccess.Subscribe);
+        return authorizing.IsCompletedSuccessfully
+            ? Subscribe(context, name, authorizing.Result)
+            : SubscribeWhenAuthorizedAsync(context, name, authorizing);
+    }
+
+    private async Task SubscribeWhenAuthorizedAsync(HttpContext context, StreamName name, ValueTask<StreamAuthorization> authorizing) =>
+        await Subscribe(context, name, await authorizing.ConfigureAwait(false)).ConfigureAwait(false);
+
+    private Task Subscribe(HttpContext context, StreamName name, StreamAuthorization authorization)
+    {
+        if (authorization.Refusal is { } refused)
+        {
+            return ProblemResponses.WriteAsync(context, refused);
+        }
+
+        var (slot, full) = admission.TryAdmit(context);
+        if (full is not null)
+        {
+            return ProblemResponses.WriteAsync(context, full);
+        }
+
+        var cursor = StreamCursor.From(
+            context.Request.Headers["Last-Event-ID"].ToString(),
+            context.Request.Query[StreamCursor.QueryParameter].ToString());
+
+        var response = context.Response;
+        response.StatusCode = StatusCodes.Status200OK;
+        response.ContentType = "text/event-stream";
+        response.Headers.CacheControl = "no-cache";
+        response.Headers["X-Accel-Buffering"] = "no";
+        context.Features.Get<IHttpResponseBodyFeature>()?.DisableBuffering();
+        return subscriptions.ServeAsync(name, cursor, response.BodyWriter, authorization.NotAfter, slot, context.RequestAborted);
+    }
+}

@@ -1,9 +1,0 @@
-namespace Bridge.Testing;
-
-/// <summary>Unique names, so tests sharing one Azurite never see each other's streams or tables.</summary>
-public static class TestNames
-{
-    public static string Stream(string purpose) => $"{purpose}-{Guid.NewGuid():N}"[..Math.Min(purpose.Length + 33, 128)];
-
-    public static string Table() => "t" + Guid.NewGuid().ToString("N")[..20];
-}
