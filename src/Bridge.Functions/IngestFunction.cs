@@ -17,7 +17,7 @@ public sealed class IngestFunction(IngestBatchProcessor ingest)
 
     [Function("Ingest")]
     public async Task RunAsync(
-        [ServiceBusTrigger("%ServiceBusTopic%", "%ServiceBusSubscription%", Connection = "ServiceBusConnection", IsBatched = true, AutoCompleteMessages = false)]
+        [ServiceBusTrigger(FunctionsSettings.TopicFromSettings, FunctionsSettings.SubscriptionFromSettings, Connection = FunctionsSettings.ServiceBusConnection, IsBatched = true, AutoCompleteMessages = false)]
         ServiceBusReceivedMessage[] messages,
         ServiceBusMessageActions actions,
         CancellationToken cancellationToken)
