@@ -130,6 +130,7 @@ module functions 'modules/functions.bicep' = {
     corsAllowedOrigins: corsAllowedOrigins
     corsAllowCredentials: corsAllowCredentials
     maxResponseSeconds: maxResponseSeconds
+    sessions: sessions
     maximumInstanceCount: maximumInstanceCount
     instanceMemoryMB: instanceMemoryMB
   }

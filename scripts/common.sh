@@ -23,6 +23,11 @@ http_ok() {
 
 azurite_answers() { http_answers "http://127.0.0.1:$1/devstoreaccount1/Tables"; }
 
+# True when something accepts TCP connections on 127.0.0.1:$1 (the local Service Bus endpoint speaks AMQP, not HTTP).
+tcp_answers() {
+  node -e "require('net').connect(+process.argv[1], '127.0.0.1').on('connect', () => process.exit(0)).on('error', () => process.exit(1))" "$1"
+}
+
 # Installs Debian's Chromium for the browser tests unless a chromium binary is on PATH.
 ensure_chromium() {
   if command -v chromium >/dev/null 2>&1; then

@@ -1,20 +1,26 @@
 #!/usr/bin/env bash
-# Runs Bridge on this machine: Azurite (installed and started if needed) and the standalone server, then prints the
-# demo page's URL. Ctrl-C stops what this script started; Azurite's data stays in .azurite/.
-#   BRIDGE_PORT    the server's port on 127.0.0.1 (default 5080)
-#   AZURITE_PORT   the Table service port to use or start (default 10002, what UseDevelopmentStorage=true means)
+# Runs Bridge on this machine: Azurite (installed and started if needed), the local Service Bus endpoint
+# (tools/Bridge.LocalServiceBus, serving the topic and subscriptions of its Config.json) and the standalone server
+# consuming that topic, then prints the demo page's URL. Ctrl-C stops what this script started; Azurite's data stays
+# in .azurite/, while the local Service Bus endpoint keeps messages in memory only.
+#   BRIDGE_PORT      the server's port on 127.0.0.1 (default 5080)
+#   AZURITE_PORT     the Table service port to use or start (default 10002, what UseDevelopmentStorage=true means)
+#   SERVICEBUS_PORT  the local Service Bus endpoint's port to use or start (default 5672, as Microsoft's emulator)
 set -euo pipefail
 source "$(dirname "${BASH_SOURCE[0]}")/common.sh"
 cd "$(repo_root)"
 
 port="${BRIDGE_PORT:-5080}"
 azurite_port="${AZURITE_PORT:-10002}"
+servicebus_port="${SERVICEBUS_PORT:-5672}"
 azurite_pid=""
+servicebus_pid=""
 server_pid=""
 
 stop() {
   trap - INT TERM EXIT
   [[ -n "$server_pid" ]] && kill -TERM "$server_pid" 2>/dev/null && wait "$server_pid" 2>/dev/null || true
+  [[ -n "$servicebus_pid" ]] && kill -TERM "$servicebus_pid" 2>/dev/null && wait "$servicebus_pid" 2>/dev/null || true
   # Azurite writes its data to disk only on SIGINT.
   [[ -n "$azurite_pid" ]] && kill -INT "$azurite_pid" 2>/dev/null && wait "$azurite_pid" 2>/dev/null || true
   echo "==> Stopped."
@@ -34,8 +40,21 @@ else
   azurite_answers "$azurite_port" || { echo "Azurite did not start; see .azurite/azurite.log" >&2; exit 1; }
 fi
 
-echo "==> Building the server"
-dotnet build src/Bridge.Server/Bridge.Server.csproj -c Release -nologo -v quiet -clp:ErrorsOnly
+echo "==> Building the server, the local Service Bus endpoint and the publish tool"
+for project in src/Bridge.Server tools/Bridge.LocalServiceBus tools/Bridge.Publish; do
+  dotnet build "$project" -c Release -nologo -v quiet -clp:ErrorsOnly
+done
+
+if tcp_answers "$servicebus_port"; then
+  echo "==> Using the Service Bus endpoint already listening on port $servicebus_port"
+else
+  echo "==> Starting the local Service Bus endpoint on 127.0.0.1:$servicebus_port (tools/Bridge.LocalServiceBus/Config.json)"
+  dotnet tools/Bridge.LocalServiceBus/bin/Release/net10.0/Bridge.LocalServiceBus.dll --port "$servicebus_port" &
+  servicebus_pid=$!
+  for _ in $(seq 1 100); do tcp_answers "$servicebus_port" && break; sleep 0.1; done
+  tcp_answers "$servicebus_port" || { echo "The local Service Bus endpoint did not start on port $servicebus_port" >&2; exit 1; }
+fi
+export ServiceBusConnection="${ServiceBusConnection:-Endpoint=sb://127.0.0.1:$servicebus_port;SharedAccessKeyName=RootManageSharedAccessKey;SharedAccessKey=SAS_KEY_VALUE;UseDevelopmentEmulator=true;}"
 
 export AzureWebJobsStorage="${AzureWebJobsStorage:-DefaultEndpointsProtocol=http;AccountName=devstoreaccount1;AccountKey=Eby8vdM02xNOcqFlqUwJPLlmEtlCDXJ1OUzFT50uSRZ6IFsuFq2UVErCz4I6tq/K1SZFPTOtr/KBHBeksoGMGw==;TableEndpoint=http://127.0.0.1:$azurite_port/devstoreaccount1;}"
 dotnet src/Bridge.Server/bin/Release/net10.0/Bridge.Server.dll --urls "http://127.0.0.1:$port" &
@@ -46,6 +65,8 @@ echo
 echo "    Bridge is running. Open the demo page:  http://127.0.0.1:$port/"
 echo "    Or from a shell:  curl -N http://127.0.0.1:$port/api/streams/demo/events"
 echo "                      curl -X POST --data-binary 'hello' http://127.0.0.1:$port/api/streams/demo/events"
+echo "    Through the Service Bus topic:"
+echo "                      dotnet tools/Bridge.Publish/bin/Release/net10.0/Bridge.Publish.dll --stream demo 'hello from the topic'"
 echo "    Press Ctrl-C to stop."
 echo
 wait "$server_pid"

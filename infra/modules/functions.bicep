@@ -20,6 +20,9 @@ param publicStreams string
 param corsAllowedOrigins array
 param corsAllowCredentials bool
 param maxResponseSeconds int
+
+@description('True when the subscription requires sessions: the session-aware ingest function runs instead of the plain one.')
+param sessions bool
 param maximumInstanceCount int
 param instanceMemoryMB int
 
@@ -35,6 +38,9 @@ var appSettings = [
   { name: 'ServiceBusConnection__clientId', value: identityClientId }
   { name: 'ServiceBusTopic', value: topicName }
   { name: 'ServiceBusSubscription', value: subscriptionName }
+  // A trigger's session mode is compiled in, so the app has two ingest functions and runs the one that fits.
+  { name: 'AzureWebJobs.Ingest.Disabled', value: string(sessions) }
+  { name: 'AzureWebJobs.IngestSessions.Disabled', value: string(!sessions) }
   { name: 'Auth__Mode', value: 'Jwt' }
   { name: 'Auth__Issuer', value: authIssuer }
   { name: 'Auth__Audience', value: authAudience }

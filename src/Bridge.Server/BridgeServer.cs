@@ -25,6 +25,9 @@ public static class BridgeServer
         // Lowest precedence: environment variables (Sse__HeartbeatSeconds) and arguments override the file.
         builder.Configuration.Sources.Insert(0, new LocalSettingsConfigurationSource(Path.Combine(AppContext.BaseDirectory, SettingsFileName)));
         builder.Services.AddBridgeCore(builder.Configuration).AddBridgeHttp(builder.Configuration).AddTableEventLog(builder.Configuration);
+
+        // After the engine, so it stops first: batches in flight are stored before the hub and the log stop.
+        builder.Services.AddServiceBusIngest(builder.Configuration);
         builder.WebHost.ConfigureKestrel((context, kestrel) =>
         {
             // Kestrel__Limits__* (RequestHeadersTimeout, MaxRequestHeadersTotalSize, KeepAliveTimeout…) from any source,

@@ -70,12 +70,26 @@ public class FunctionMetadataTests
         Assert.Equal("Many", trigger.GetProperty("cardinality").GetString());
         Assert.False(trigger.GetProperty("autoCompleteMessages").GetBoolean());
     }
+
+    [Fact]
+    public void IngestSessions_is_the_same_trigger_with_sessions_on()
+    {
+        var plain = Trigger("Ingest", "serviceBusTrigger");
+        var sessions = Trigger("IngestSessions", "serviceBusTrigger");
+
+        Assert.True(sessions.GetProperty("isSessionsEnabled").GetBoolean());
+        Assert.False(plain.TryGetProperty("isSessionsEnabled", out var enabled) && enabled.GetBoolean());
+        foreach (var property in new[] { "topicName", "subscriptionName", "connection", "cardinality", "autoCompleteMessages" })
+        {
+            Assert.Equal(plain.GetProperty(property).ToString(), sessions.GetProperty(property).ToString());
+        }
+    }
 #else
     [Fact]
     public void Ingest_is_left_out_only_because_this_build_was_told_to()
     {
         // scripts/test.sh builds with -p:IncludeServiceBusTrigger=false on a machine without the trigger's package.
-        Assert.DoesNotContain(Functions, function => function.GetProperty("name").GetString() == "Ingest");
+        Assert.DoesNotContain(Functions, function => function.GetProperty("name").GetString() is "Ingest" or "IngestSessions");
         Assert.Equal(6, Functions.Count);
     }
 #endif

@@ -1,3 +1,4 @@
+using Bridge.ServiceBus;
 using System.Diagnostics;
 using System.Reflection;
 using System.Text.Json;
@@ -44,9 +45,11 @@ public partial class InfraTemplateTests
             "AzureWebJobsStorage__accountName",
             "AzureWebJobsStorage__credential",
             "AzureWebJobsStorage__clientId",
-            FunctionsSettings.ServiceBusConnection + "__fullyQualifiedNamespace",
-            FunctionsSettings.ServiceBusTopic,
-            FunctionsSettings.ServiceBusSubscription,
+            ServiceBusSettings.Connection + "__fullyQualifiedNamespace",
+            ServiceBusSettings.Topic,
+            ServiceBusSettings.Subscription,
+            FunctionsSettings.Disabled("Ingest"),
+            FunctionsSettings.Disabled("IngestSessions"),
             "Auth__Mode",
             "Auth__JwksUrl",
             "Auth__SigningKey",
@@ -106,6 +109,6 @@ public partial class InfraTemplateTests
         return (bicep.ExitCode, await output, (await errors).Trim());
     }
 
-    [GeneratedRegex(@"^\| `([A-Za-z_]+(?:__[A-Za-z_.]+)?)` \|")]
+    [GeneratedRegex(@"^\| `([A-Za-z_][A-Za-z_.]*(?:__[A-Za-z_.]+)?)` \|")]
     private static partial Regex FirstColumnSetting();
 }

@@ -29,6 +29,9 @@ public class DemoPageTests(Chromium chromium) : IAsyncLifetime
 
         var item = page.Locator("#events li[data-type=greeting]");
         await item.WaitForAsync();
+
+        // The event can arrive over SSE before the publish request's own response does.
+        await page.WaitForFunctionAsync("() => document.querySelector('#publish-result').innerText !== 'Publishing…'");
         Assert.Equal("1", await item.GetAttributeAsync("data-id"));
         Assert.Equal("hello from the page\nsecond line", await item.Locator(".data").InnerTextAsync());
         Assert.Equal("Stored as event 1.", await page.InnerTextAsync("#publish-result"));

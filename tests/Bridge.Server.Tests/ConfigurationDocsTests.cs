@@ -16,6 +16,7 @@ public partial class ConfigurationDocsTests
         typeof(Bridge.Events.EventRulesOptions).Assembly,
         typeof(Bridge.Http.Admission.LimitsOptions).Assembly,
         typeof(Bridge.TableStorage.TableEventLogOptions).Assembly,
+        typeof(Bridge.ServiceBus.ServiceBusIngestOptions).Assembly,
         typeof(BridgeServer).Assembly,
     ];
 

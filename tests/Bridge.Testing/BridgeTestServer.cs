@@ -25,7 +25,14 @@ public sealed class BridgeTestServer : InProcessServer
     public static async Task<BridgeTestServer> StartAsync(string storageConnectionString, IDictionary<string, string?>? settings = null, ILoggerProvider? logs = null)
     {
         var all = Settings(
-            new Dictionary<string, string?> { ["AzureWebJobsStorage"] = storageConnectionString, ["Logging:LogLevel:Default"] = "Warning" },
+            new Dictionary<string, string?>
+            {
+                ["AzureWebJobsStorage"] = storageConnectionString,
+                ["Logging:LogLevel:Default"] = "Warning",
+
+                // local.settings.json names the local Service Bus endpoint; a test that wants ingest names its own.
+                ["ServiceBusConnection"] = string.Empty,
+            },
             settings);
         var app = BridgeServer.Create(["--urls", "http://127.0.0.1:0"], builder =>
         {

@@ -46,6 +46,9 @@ public sealed partial class BridgeServerProcess : IAsyncDisposable
         {
             ["Logging__LogLevel__Default"] = "Warning",
             ["Logging__LogLevel__Microsoft.Hosting.Lifetime"] = "Information",
+
+            // local.settings.json names the local Service Bus endpoint; a caller that wants ingest names its own.
+            ["ServiceBusConnection"] = string.Empty,
         };
         foreach (var (key, value) in LoadGeneratorLimits.Settings)
         {

@@ -14,6 +14,10 @@ public static class RepositoryPaths
     public static string ServerAssembly { get; } =
         Path.Combine(Root, "src", "Bridge.Server", "bin", Configuration, "net10.0", "Bridge.Server.dll");
 
+    /// <summary>The local Service Bus endpoint's built assembly (tools/Bridge.LocalServiceBus).</summary>
+    public static string LocalServiceBusAssembly { get; } =
+        Path.Combine(Root, "tools", "Bridge.LocalServiceBus", "bin", Configuration, "net10.0", "Bridge.LocalServiceBus.dll");
+
     /// <summary>Azurite's Table service launcher, installed by <c>npm ci</c>.</summary>
     public static string AzuriteTable { get; } = Path.Combine(Root, "node_modules", ".bin", "azurite-table");
 
