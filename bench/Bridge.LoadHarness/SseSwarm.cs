@@ -110,9 +110,15 @@ internal sealed class SseSwarm : IAsyncDisposable
 
     private sealed class Connection
     {
+        private static readonly byte[] EndOfHeaders = "\r\n\r\n"u8.ToArray();
+
         private readonly Socket _socket;
+        private readonly byte[] _received = new byte[2048];
         private readonly byte[] _buffer = new byte[2048];
+        private readonly ChunkedBody _body = new();
         private int _carried;
+        private int _afterHeaders;
+        private int _receivedWithHeaders;
 
         private Connection(Socket socket, int markers)
         {
@@ -121,7 +127,6 @@ internal sealed class SseSwarm : IAsyncDisposable
         }
 
         public long[] Arrivals { get; }
-
 
         public static async Task<Connection> OpenAsync(IPAddress source, IPEndPoint server, byte[] request, int markers, CancellationToken cancellationToken)
         {
@@ -146,15 +151,18 @@ internal sealed class SseSwarm : IAsyncDisposable
         {
             try
             {
+                // Body bytes that came in the same read as the headers.
+                Receive(_received.AsSpan(_afterHeaders, _receivedWithHeaders - _afterHeaders), Stopwatch.GetTimestamp());
                 while (true)
                 {
-                    var read = await _socket.ReceiveAsync(_buffer.AsMemory(_carried), SocketFlags.None, cancellationToken);
+                    // Decoding never grows the bytes, so a read this size always fits behind the carried tail.
+                    var read = await _socket.ReceiveAsync(_received.AsMemory(0, _buffer.Length - _carried), SocketFlags.None, cancellationToken);
                     if (read == 0)
                     {
                         return;
                     }
 
-                    Scan(_carried + read, Stopwatch.GetTimestamp());
+                    Receive(_received.AsSpan(0, read), Stopwatch.GetTimestamp());
                 }
             }
             catch (Exception exception) when (exception is SocketException or OperationCanceledException or ObjectDisposedException)
@@ -167,21 +175,38 @@ internal sealed class SseSwarm : IAsyncDisposable
 
         private async Task ReadHeadersAsync(CancellationToken cancellationToken)
         {
-            var headers = new StringBuilder();
-            while (!headers.ToString().Contains("\r\n\r\n", StringComparison.Ordinal))
+            while (_received.AsSpan(0, _receivedWithHeaders).IndexOf(EndOfHeaders) is < 0)
             {
-                var read = await _socket.ReceiveAsync(_buffer, SocketFlags.None, cancellationToken);
+                if (_receivedWithHeaders == _received.Length)
+                {
+                    throw new InvalidOperationException("The response headers are longer than the buffer.");
+                }
+
+                var read = await _socket.ReceiveAsync(_received.AsMemory(_receivedWithHeaders), SocketFlags.None, cancellationToken);
                 if (read == 0)
                 {
                     throw new IOException("The server closed the connection before answering.");
                 }
 
-                headers.Append(Encoding.ASCII.GetString(_buffer, 0, read));
+                _receivedWithHeaders += read;
             }
 
-            if (!headers.ToString().StartsWith("HTTP/1.1 200", StringComparison.Ordinal))
+            _afterHeaders = _received.AsSpan(0, _receivedWithHeaders).IndexOf(EndOfHeaders) + EndOfHeaders.Length;
+            var headers = Encoding.ASCII.GetString(_received, 0, _afterHeaders);
+            if (!headers.StartsWith("HTTP/1.1 200", StringComparison.Ordinal))
             {
-                throw new InvalidOperationException($"Unexpected answer: {headers.ToString().Split('\n')[0]}");
+                throw new InvalidOperationException($"Unexpected answer: {headers.Split('\n')[0]}");
+            }
+
+            _body.IsChunked = headers.Contains("Transfer-Encoding: chunked", StringComparison.OrdinalIgnoreCase);
+        }
+
+        private void Receive(ReadOnlySpan<byte> received, long now)
+        {
+            var decoded = _body.Decode(received, _buffer.AsSpan(_carried));
+            if (decoded > 0)
+            {
+                Scan(_carried + decoded, now);
             }
         }
 
@@ -207,7 +232,7 @@ internal sealed class SseSwarm : IAsyncDisposable
                     break;
                 }
 
-                if (System.Buffers.Text.Utf8Parser.TryParse(span.Slice(start, end), out int marker, out _) && marker < Arrivals.Length && Arrivals[marker] == 0)
+                if (System.Buffers.Text.Utf8Parser.TryParse(span.Slice(start, end), out int marker, out var digits) && digits == end && marker < Arrivals.Length && Arrivals[marker] == 0)
                 {
                     Arrivals[marker] = now;
                 }
@@ -221,6 +246,71 @@ internal sealed class SseSwarm : IAsyncDisposable
             {
                 _carried = 0;
             }
+        }
+    }
+
+    /// <summary>
+    /// HTTP/1.1 chunked transfer coding removed from a response body as it arrives, so that a chunk boundary inside a
+    /// marker cannot hide it. Kestrel sends no chunk extensions or trailers on an SSE response.
+    /// </summary>
+    private sealed class ChunkedBody
+    {
+        private enum Part { Size, Data, DataEnd }
+
+        private Part _part = Part.Size;
+        private int _size;
+        private int _remaining;
+
+        public bool IsChunked { get; set; }
+
+        /// <summary>Copies the body's bytes in <paramref name="received"/> to <paramref name="body"/>; returns how many.</summary>
+        public int Decode(ReadOnlySpan<byte> received, Span<byte> body)
+        {
+            if (!IsChunked)
+            {
+                received.CopyTo(body);
+                return received.Length;
+            }
+
+            var written = 0;
+            var at = 0;
+            while (at < received.Length)
+            {
+                switch (_part)
+                {
+                    case Part.Size:
+                        var b = received[at++];
+                        if (b == (byte)'\n')
+                        {
+                            (_part, _remaining, _size) = (_size == 0 ? Part.DataEnd : Part.Data, _size, 0);
+                        }
+                        else if (b != (byte)'\r')
+                        {
+                            _size = (_size * 16) + Uri.FromHex((char)b);
+                        }
+
+                        break;
+                    case Part.Data:
+                        var take = Math.Min(_remaining, received.Length - at);
+                        received.Slice(at, take).CopyTo(body[written..]);
+                        (at, written, _remaining) = (at + take, written + take, _remaining - take);
+                        if (_remaining == 0)
+                        {
+                            _part = Part.DataEnd;
+                        }
+
+                        break;
+                    case Part.DataEnd:
+                        if (received[at++] == (byte)'\n')
+                        {
+                            _part = Part.Size;
+                        }
+
+                        break;
+                }
+            }
+
+            return written;
         }
     }
 }

@@ -89,52 +89,69 @@ internal sealed partial class SubscriptionReceiver(
         Backoff backoff,
         CancellationToken stopping)
     {
-        while (!stopping.IsCancellationRequested)
+        // One batch settles while the next is received and stored: settling takes a round trip per message, and
+        // waiting for it would leave storage idle. Each stream's events are stored in order all the same.
+        var settling = Task.CompletedTask;
+        try
         {
-            IReadOnlyList<ServiceBusReceivedMessage> batch;
-            try
+            while (!stopping.IsCancellationRequested)
             {
-                batch = await receiver.ReceiveMessagesAsync(options.BatchSize, MaxWait, stopping).ConfigureAwait(false);
-                status.Received();
-            }
-            catch (OperationCanceledException) when (stopping.IsCancellationRequested)
-            {
-                return;
-            }
-            catch (ServiceBusException exception) when (exception.Reason == ServiceBusFailureReason.SessionLockLost)
-            {
-                return;
-            }
-            catch (Exception exception)
-            {
-                ReceiveFailed(exception);
+                IReadOnlyList<ServiceBusReceivedMessage> batch;
+                try
+                {
+                    batch = await receiver.ReceiveMessagesAsync(options.BatchSize, MaxWait, stopping).ConfigureAwait(false);
+                    status.Received();
+                }
+                catch (OperationCanceledException) when (stopping.IsCancellationRequested)
+                {
+                    return;
+                }
+                catch (ServiceBusException exception) when (exception.Reason == ServiceBusFailureReason.SessionLockLost)
+                {
+                    return;
+                }
+                catch (Exception exception)
+                {
+                    ReceiveFailed(exception);
+                    if (!await backoff.WaitAsync(stopping).ConfigureAwait(false) || untilIdle)
+                    {
+                        return;
+                    }
+
+                    continue;
+                }
+
+                if (batch.Count == 0)
+                {
+                    if (untilIdle)
+                    {
+                        return;
+                    }
+
+                    continue;
+                }
+
+                var outcomes = await StoreAsync(batch, renewLocks).ConfigureAwait(false);
+                await settling.ConfigureAwait(false);
+                settling = SettleAsync(receiver, batch, outcomes);
+                if (outcomes.All(outcome => outcome.Action != SettleAction.Abandon))
+                {
+                    backoff.Reset();
+                    continue;
+                }
+
+                // Abandoned messages are released before the pause, so they can come back to any receiver meanwhile.
+                await settling.ConfigureAwait(false);
                 if (!await backoff.WaitAsync(stopping).ConfigureAwait(false) || untilIdle)
                 {
+                    // With sessions, the session is released so its abandoned messages come back in order, to any server.
                     return;
                 }
-
-                continue;
             }
-
-            if (batch.Count == 0)
-            {
-                if (untilIdle)
-                {
-                    return;
-                }
-
-                continue;
-            }
-
-            if (await StoreAndSettleAsync(receiver, batch, renewLocks).ConfigureAwait(false))
-            {
-                backoff.Reset();
-            }
-            else if (!await backoff.WaitAsync(stopping).ConfigureAwait(false) || untilIdle)
-            {
-                // With sessions, the session is released so its abandoned messages come back in order, to any server.
-                return;
-            }
+        }
+        finally
+        {
+            await settling.ConfigureAwait(false);
         }
     }
 
@@ -161,28 +178,25 @@ internal sealed partial class SubscriptionReceiver(
         }
     }
 
-    /// <summary>Stores a batch and settles each message; false when any was abandoned because storage failed.</summary>
-    private async Task<bool> StoreAndSettleAsync(ServiceBusReceiver receiver, IReadOnlyList<ServiceBusReceivedMessage> batch, Func<IReadOnlyList<ServiceBusReceivedMessage>, CancellationToken, Task> renewLocks)
+    /// <summary>Stores a batch while keeping its locks alive; returns each message's outcome.</summary>
+    private async Task<IReadOnlyList<MessageOutcome>> StoreAsync(IReadOnlyList<ServiceBusReceivedMessage> batch, Func<IReadOnlyList<ServiceBusReceivedMessage>, CancellationToken, Task> renewLocks)
     {
-        IReadOnlyList<MessageOutcome> outcomes;
-        using (var storing = new CancellationTokenSource())
+        using var storing = new CancellationTokenSource();
+        var renewal = KeepLocksAsync(batch, renewLocks, storing.Token);
+        try
         {
-            var renewal = KeepLocksAsync(batch, renewLocks, storing.Token);
-            try
-            {
-                // Not cancelled by stopping: a batch taken is a batch stored and settled.
-                outcomes = await ingest.IngestAsync([.. batch.Select(ReceivedMessages.ToIncoming)], CancellationToken.None).ConfigureAwait(false);
-            }
-            finally
-            {
-                await storing.CancelAsync().ConfigureAwait(false);
-                await renewal.ConfigureAwait(false);
-            }
+            // Not cancelled by stopping: a batch taken is a batch stored and settled.
+            return await ingest.IngestAsync([.. batch.Select(ReceivedMessages.ToIncoming)], CancellationToken.None).ConfigureAwait(false);
         }
-
-        await Task.WhenAll(batch.Select((message, index) => SettleAsync(receiver, message, outcomes[index]))).ConfigureAwait(false);
-        return outcomes.All(outcome => outcome.Action != SettleAction.Abandon);
+        finally
+        {
+            await storing.CancelAsync().ConfigureAwait(false);
+            await renewal.ConfigureAwait(false);
+        }
     }
+
+    private Task SettleAsync(ServiceBusReceiver receiver, IReadOnlyList<ServiceBusReceivedMessage> batch, IReadOnlyList<MessageOutcome> outcomes) =>
+        Task.WhenAll(batch.Select((message, index) => SettleAsync(receiver, message, outcomes[index])));
 
     /// <summary>Renews at half the time a lock has left, until storing ends.</summary>
     private async Task KeepLocksAsync(IReadOnlyList<ServiceBusReceivedMessage> batch, Func<IReadOnlyList<ServiceBusReceivedMessage>, CancellationToken, Task> renewLocks, CancellationToken storing)

@@ -62,5 +62,17 @@ public class HarnessSmokeTests
         Assert.InRange(idleMany.ReadsPerSecond, 0.1, idleOne.ReadsPerSecond + 1);
     }
 
+    [Fact]
+    public async Task Topic_carries_every_message_to_the_subscribers_with_one_server_and_with_two()
+    {
+        // Every measurement throws unless each event reached its subscriber.
+        var result = await TopicScenario.RunAsync(Quiet, Args(
+            "--topic-events", "400", "--topic-rounds", "1", "--topic-warmup-events", "80", "--topic-latency-samples", "3"));
+
+        Assert.True(result.TopicToHttpRatio > 0);
+        Assert.True(result.TwoServersToHttpRatio > 0);
+        Assert.Equal(3, result.LatencySamples);
+    }
+
     private static Options Args(params string[] args) => Options.Parse(args);
 }

@@ -55,6 +55,10 @@ public sealed class SendAndReceiveTests
         Assert.Equal(Enumerable.Range(0, 8).Select(i => i.ToString()), received.Select(m => m.Body.ToString()));
         var sequenceNumbers = received.Select(m => m.SequenceNumber).ToList();
         Assert.Equal(Enumerable.Range((int)sequenceNumbers[0], 8).Select(n => (long)n), sequenceNumbers);
+
+        // Sent without ids, they carry ids Service Bus gave them: GUIDs without dashes, one each.
+        Assert.All(received, message => Assert.Matches("^[0-9a-f]{32}$", message.MessageId));
+        Assert.Equal(8, received.Select(m => m.MessageId).Distinct().Count());
     }
 
     [Fact]

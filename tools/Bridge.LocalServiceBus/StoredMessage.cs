@@ -51,6 +51,14 @@ internal sealed class StoredMessage
     {
         var copy = CreateBody(message);
         CopySections(message, copy, extraApplicationProperties: []);
+
+        // Service Bus gives a message its producer sent without an id one of its own, a GUID without dashes; so a
+        // receiver never sees a message without a MessageId.
+        if (copy.Properties.MessageId is null)
+        {
+            copy.Properties.MessageId = Guid.NewGuid().ToString("N");
+        }
+
         return new StoredMessage(copy, size);
     }
 

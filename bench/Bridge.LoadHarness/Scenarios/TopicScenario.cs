@@ -18,7 +18,7 @@ internal static class TopicScenario
     private const string Subscription = "bridge";
     private const string BrokerOnlyTopic = "broker-only";
 
-    public sealed record Result(double TopicToHttpRatio, double TwoServersToHttpRatio, double LatencyP50, double LatencyP99);
+    public sealed record Result(double TopicToHttpRatio, double TwoServersToHttpRatio, double LatencyP50, double LatencyP99, int LatencySamples);
 
     public static async Task<Result> RunAsync(Report report, Options options)
     {
@@ -29,6 +29,7 @@ internal static class TopicScenario
         var samples = options.Int("topic-latency-samples", 300);
         var ratePerSecond = options.Int("topic-latency-rate", 20);
         var data = new string('x', options.Int("data-bytes", 200) - 16);
+        var warmUp = options.Int("topic-warmup-events", 2_000);
 
         await using var azurite = await AzuriteProcess.StartAsync();
         await using var endpoint = await LocalServiceBusProcess.StartAsync(LocalServiceBusConfig.Write(
@@ -50,15 +51,15 @@ internal static class TopicScenario
         await using var server = await BridgeServerProcess.StartAsync(settings, assembly: options.Text("server-assembly"));
 
         report.Progress($"Topic: {events} events of {data.Length + 16} bytes over {streams} streams, batches of {batch}, {rounds} rounds");
-        await HttpBatchAsync(server, streams, 2_000, batch, data);
-        await TopicAsync(client, server, streams, 2_000, batch, data);
+        await HttpBatchAsync(server, streams, warmUp, batch, data);
+        await TopicAsync(client, server, streams, warmUp, batch, data);
         report.Progress("  warmed up");
 
-        var measured = new List<(double Http, double Topic, double TwoServers, double BrokerOnly)>();
+        var measured = new List<(double Http, double Topic, double TwoServers, double BrokerOnly, Cpu HttpCpu, Cpu TopicCpu)>();
         for (var round = 1; round <= rounds; round++)
         {
-            var http = await HttpBatchAsync(server, streams, events, batch, data);
-            var topic = await TopicAsync(client, server, streams, events, batch, data);
+            var (http, httpCpu) = await WithCpuAsync(events, server, endpoint, () => HttpBatchAsync(server, streams, events, batch, data));
+            var (topic, topicCpu) = await WithCpuAsync(events, server, endpoint, () => TopicAsync(client, server, streams, events, batch, data));
             double twoServers;
             await using (await BridgeServerProcess.StartAsync(settings, assembly: options.Text("server-assembly")))
             {
@@ -66,8 +67,8 @@ internal static class TopicScenario
             }
 
             var brokerOnly = await BrokerOnlyAsync(client, events, batch, data);
-            measured.Add((http, topic, twoServers, brokerOnly));
-            report.Progress($"  round {round}: HTTP batch {http:F0}/s, topic {topic:F0}/s ({topic / http:F2}), two servers {twoServers:F0}/s ({twoServers / http:F2}), the endpoint alone {brokerOnly:F0}/s");
+            measured.Add((http, topic, twoServers, brokerOnly, httpCpu, topicCpu));
+            report.Progress($"  round {round}: HTTP batch {http:F0}/s, topic {topic:F0}/s ({topic / http:F2}), two servers {twoServers:F0}/s ({twoServers / http:F2}), the endpoint alone {brokerOnly:F0}/s; CPU µs per event, server/endpoint: HTTP {httpCpu}, topic {topicCpu}");
         }
 
         report.Progress($"Topic: latency of {samples} messages at {ratePerSecond}/s");
@@ -87,8 +88,27 @@ internal static class TopicScenario
                 ["The local endpoint alone (a receiver that only completes)", $"{IngestScenario.Median(measured.Select(m => m.BrokerOnly)):F0}", $"{IngestScenario.Median(measured.Select(m => m.BrokerOnly / m.Http)):F2}", "bound", ""],
             ]);
         report.Line("");
+        report.Line("CPU per event, in microseconds, for each process (medians). All processes share the machine's cores, so the local endpoint's share is taken from the server's and Azurite's; on Azure, Service Bus runs elsewhere.");
+        report.Line("");
+        report.Table(
+            ["Path", "Bridge server", "Local Service Bus endpoint"],
+            [
+                ["HTTP batch publish", $"{IngestScenario.Median(measured.Select(m => m.HttpCpu.Server)):F0}", $"{IngestScenario.Median(measured.Select(m => m.HttpCpu.Endpoint)):F0}"],
+                ["Topic → one server", $"{IngestScenario.Median(measured.Select(m => m.TopicCpu.Server)):F0}", $"{IngestScenario.Median(measured.Select(m => m.TopicCpu.Endpoint)):F0}"],
+            ]);
+        report.Line("");
         report.Line($"Latency, one message at a time at {ratePerSecond}/s through the topic to an SSE subscriber on the ingesting server: p50 **{Measure.Percentile(latencies, 50):F1} ms**, p99 **{Measure.Percentile(latencies, 99):F1} ms** ({latencies.Count} samples). A receive that finds the subscription empty waits for the next message, so this is the broker's delivery plus one storage commit.");
-        return new Result(topicRatio, twoRatio, Measure.Percentile(latencies, 50), Measure.Percentile(latencies, 99));
+        return new Result(topicRatio, twoRatio, Measure.Percentile(latencies, 50), Measure.Percentile(latencies, 99), latencies.Count);
+    }
+
+    /// <summary>Runs a measurement and returns its rate with the CPU time per event the server and the endpoint spent.</summary>
+    private static async Task<(double Rate, Cpu Cpu)> WithCpuAsync(int events, BridgeServerProcess server, LocalServiceBusProcess endpoint, Func<Task<double>> measure)
+    {
+        var (serverBefore, endpointBefore) = (Measure.CpuTime(server.ProcessId), Measure.CpuTime(endpoint.Process.Id));
+        var rate = await measure();
+        return (rate, new Cpu(
+            (Measure.CpuTime(server.ProcessId) - serverBefore).TotalMicroseconds / events,
+            (Measure.CpuTime(endpoint.Process.Id) - endpointBefore).TotalMicroseconds / events));
     }
 
     /// <summary>Events per second from the first POST to the last arrival, one concurrent publisher per stream.</summary>
@@ -224,6 +244,11 @@ internal static class TopicScenario
 
     private static ServiceBusMessage Message(string stream, string data) =>
         new(data) { MessageId = Guid.NewGuid().ToString(), Subject = "bench", ApplicationProperties = { ["stream"] = stream } };
+
+    private sealed record Cpu(double Server, double Endpoint)
+    {
+        public override string ToString() => $"{Server:F0}/{Endpoint:F0}";
+    }
 
     private static List<string> Names(string purpose, int count) => [.. Enumerable.Range(0, count).Select(_ => TestNames.Stream(purpose))];
 }

@@ -12,7 +12,7 @@ namespace Bridge.Ingestion;
 /// <remarks>
 /// <list type="bullet">
 /// <item>Stream: the application property <c>stream</c>, else the session id, else <see cref="IngestOptions.DefaultStream"/>.</item>
-/// <item>Type: the subject (empty means "message"). Data: the body. Idempotency key: the message id.</item>
+/// <item>Type: the subject (empty means "message"). Data: the body. Idempotency key: the message id, if it has one.</item>
 /// </list>
 /// Each stream's messages are appended with one batched append, in message order, so a batch costs a few storage
 /// transactions. A message that can never be stored is dead-lettered; when storage fails, every message of that
@@ -93,10 +93,18 @@ public sealed partial class IngestBatchProcessor(EventPublisher publisher, Event
             return false;
         }
 
-        if (!IdempotencyKey.TryParse(message.MessageId, out var key, out error))
+        // Service Bus gives every message an id, so one without is not from it; it is stored all the same, without
+        // the protection against redelivery that the id gives, rather than lost.
+        IdempotencyKey? key = null;
+        if (!string.IsNullOrEmpty(message.MessageId))
         {
-            rejected = DeadLetter(DeadLetterReasons.InvalidMessageId, $"The message id cannot be an idempotency key: {error}");
-            return false;
+            if (!IdempotencyKey.TryParse(message.MessageId, out var parsed, out error))
+            {
+                rejected = DeadLetter(DeadLetterReasons.InvalidMessageId, $"The message id cannot be an idempotency key: {error}");
+                return false;
+            }
+
+            key = parsed;
         }
 
         if (!EventData.TryValidate(message.Body.Span, out var problem))

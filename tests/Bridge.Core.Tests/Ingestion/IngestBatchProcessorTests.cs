@@ -31,12 +31,13 @@ public class IngestBatchProcessorTests
             Message("m7", orders.Value, "bridge.gap", "reserved type"),
             Message("m8", orders.Value, "shipped", "second"),
             new IncomingMessage("m9", SessionId: users.Value, Subject: "", StreamProperty: null, Body: "from the session id"u8.ToArray()),
+            new IncomingMessage(null, SessionId: null, Subject: null, StreamProperty: users.Value, Body: "without a message id"u8.ToArray()),
         ], CancellationToken.None);
 
         Assert.Equal(SettleAction.Complete, earlier[0].Action);
         Assert.Equal(
             [SettleAction.Complete, SettleAction.Complete, SettleAction.Complete, SettleAction.Complete, SettleAction.DeadLetter, SettleAction.DeadLetter,
-             SettleAction.DeadLetter, SettleAction.DeadLetter, SettleAction.DeadLetter, SettleAction.Complete, SettleAction.Complete],
+             SettleAction.DeadLetter, SettleAction.DeadLetter, SettleAction.DeadLetter, SettleAction.Complete, SettleAction.Complete, SettleAction.Complete],
             outcomes.Select(outcome => outcome.Action));
         Assert.Equal((2L, false), (outcomes[0].EventId!.Value, outcomes[0].IsDuplicate));
         Assert.Equal((2L, true), (outcomes[2].EventId!.Value, outcomes[2].IsDuplicate));
@@ -50,7 +51,8 @@ public class IngestBatchProcessorTests
         Assert.Equal(["placed:earlier", "placed:first", "shipped:second"], storedOrders.Select(e => $"{e.Type}:{Encoding.UTF8.GetString(e.Data.Span)}"));
         Assert.Equal(["m0", "m1", "m8"], storedOrders.Select(e => e.IdempotencyKey));
         var storedUsers = await ReadAsync(engine.Log, users);
-        Assert.Equal(["user event", "from the session id"], storedUsers.Select(e => Encoding.UTF8.GetString(e.Data.Span)));
+        Assert.Equal(["user event", "from the session id", "without a message id"], storedUsers.Select(e => Encoding.UTF8.GetString(e.Data.Span)));
+        Assert.Null(storedUsers[^1].IdempotencyKey);
     }
 
     [Fact]
