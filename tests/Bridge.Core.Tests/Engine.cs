@@ -55,8 +55,9 @@ internal sealed class Engine : IAsyncDisposable
     {
         var output = new Pipe(pipe ?? PipeOptions.Default);
         var aborted = new CancellationTokenSource();
-        var serving = Subscriptions.ServeAsync(stream, StreamCursor.From(lastEventId, null), output.Writer, notAfter, lease: null, aborted.Token);
-        return new Response(output, serving.ContinueWith(_ => output.Writer.Complete(), TaskScheduler.Default), aborted);
+        var cutOff = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        var serving = Subscriptions.ServeAsync(stream, StreamCursor.From(lastEventId, null), output.Writer, notAfter, lease: null, () => cutOff.TrySetResult(), aborted.Token);
+        return new Response(output, serving.ContinueWith(_ => output.Writer.Complete(), TaskScheduler.Default), cutOff.Task, aborted);
     }
 
     /// <summary>Moves the clock forward a second at a time, letting the hub's clock and the tails' loops run between.</summary>
@@ -87,13 +88,16 @@ internal sealed class Engine : IAsyncDisposable
     }
 
     /// <summary>One response: its bytes, parsed as a browser would, as they arrive.</summary>
-    internal sealed class Response(Pipe output, Task ended, CancellationTokenSource aborted) : IAsyncDisposable
+    internal sealed class Response(Pipe output, Task ended, Task cutOff, CancellationTokenSource aborted) : IAsyncDisposable
     {
         private readonly SseParser<string> _parser = SseParser.Create(output.Reader.AsStream());
         private IAsyncEnumerator<SseItem<string>>? _items;
 
         /// <summary>Completes when the server has ended the response.</summary>
         public Task Ended => ended;
+
+        /// <summary>Completes if the server cut the connection off rather than ending the response cleanly.</summary>
+        public Task CutOff => cutOff;
 
         public string LastEventId => _parser.LastEventId;
 

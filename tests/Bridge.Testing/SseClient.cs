@@ -37,7 +37,11 @@ public sealed class SseConnection : IAsyncDisposable
     public HttpResponseMessage Response => _response;
 
     /// <summary>The browser's "last event ID string": what it would send as <c>Last-Event-ID</c> on reconnection.</summary>
-    public string LastEventId => string.IsNullOrEmpty(_parser.LastEventId) ? _initialLastEventId : _parser.LastEventId;
+    /// <remarks>
+    /// The parser's value is its "last event ID buffer", which moves as soon as an <c>id:</c> line arrives; a browser
+    /// takes it only at the blank line that ends the event. They differ when the connection breaks mid-event.
+    /// </remarks>
+    public string LastEventId => CutOff ? LastIdBeforeLastBlankLine() : string.IsNullOrEmpty(_parser.LastEventId) ? _initialLastEventId : _parser.LastEventId;
 
     /// <summary>The reconnection time from the last <c>retry:</c> field, if any.</summary>
     public int? RetryMilliseconds => _parser.ReconnectionInterval == Timeout.InfiniteTimeSpan ? null : (int)_parser.ReconnectionInterval.TotalMilliseconds;
@@ -45,8 +49,11 @@ public sealed class SseConnection : IAsyncDisposable
     /// <summary>Everything received so far, as text.</summary>
     public string Received => _body.Text;
 
-    /// <summary>True once the server ended the response.</summary>
+    /// <summary>True once the server ended the response, cleanly or by cutting the connection off.</summary>
     public bool Ended { get; private set; }
+
+    /// <summary>True when the connection broke before the response's end, which a browser treats as an end too.</summary>
+    public bool CutOff { get; private set; }
 
     /// <summary>Opens a subscription. Does not throw for non-200 answers; check <see cref="Response"/>.</summary>
     public static async Task<SseConnection> OpenAsync(HttpClient http, string url, string? lastEventId = null, CancellationToken cancellationToken = default)
@@ -70,14 +77,31 @@ public sealed class SseConnection : IAsyncDisposable
         await using var cancel = cancellationToken.Register(static reading => ((CancellationTokenSource)reading!).Cancel(), _reading);
         var moving = _items.MoveNextAsync().AsTask();
         _pendingRead = moving;
-        if (!await moving)
+        try
         {
-            Ended = true;
+            if (!await moving)
+            {
+                Ended = true;
+                return null;
+            }
+        }
+        catch (IOException) when (!cancellationToken.IsCancellationRequested)
+        {
+            // The event being received is dropped, as a browser drops it; the last event id stays at the last whole one.
+            (Ended, CutOff) = (true, true);
             return null;
         }
 
         var item = _items.Current;
         return new SseEvent(LastEventId, item.EventType, item.Data);
+    }
+
+    private string LastIdBeforeLastBlankLine()
+    {
+        var text = _body.Text.Replace("\r\n", "\n", StringComparison.Ordinal).Replace('\r', '\n');
+        var end = text.LastIndexOf("\n\n", StringComparison.Ordinal);
+        var idLine = end < 0 ? null : text[..end].Split('\n').LastOrDefault(line => line.StartsWith("id:", StringComparison.Ordinal));
+        return idLine is null ? _initialLastEventId : idLine[3..].TrimStart(' ');
     }
 
     /// <summary>Reads every event until the server ends the response.</summary>

@@ -30,4 +30,15 @@ public sealed class SseOptions
     /// </summary>
     [Range(4_096, 256 * 1024 * 1024)]
     public int SubscriberBufferBytes { get; set; } = 1024 * 1024;
+
+    /// <summary>
+    /// The operating system's send buffer for each Server-Sent Events connection, in bytes
+    /// (<c>Sse__SocketSendBufferBytes</c>); 0 leaves the system's own, which can grow to megabytes. What sits there is
+    /// out of the server's sight: a client that reads slowly can keep a response open long after its lifetime while it
+    /// works through it. Bounding it makes such a client overflow its buffer and be cut off instead. 64 KiB still
+    /// carries about a megabyte a second to a client 100 ms away. Applied where the server owns the socket (the
+    /// standalone server on HTTP/1.1).
+    /// </summary>
+    [Range(0, 64 * 1024 * 1024)]
+    public int SocketSendBufferBytes { get; set; } = 64 * 1024;
 }

@@ -32,7 +32,7 @@ internal enum SubscriberEnd
 /// (A <c>Channel&lt;T&gt;</c> costs about 1.4 KB per connection.) Continuations always run asynchronously, so the
 /// tail, which delivers under its lock, never runs a response's code.
 /// </remarks>
-internal sealed class Subscriber(long deadlineTimestamp, int bufferLimitBytes, Action onOverflow) : IValueTaskSource<bool>
+internal sealed class Subscriber(long deadlineTimestamp, int bufferLimitBytes, Action onEnd) : IValueTaskSource<bool>
 {
     private readonly Lock _gate = new();
     private Outbound[] _ring = new Outbound[4]; // guarded by _gate
@@ -59,11 +59,7 @@ internal sealed class Subscriber(long deadlineTimestamp, int bufferLimitBytes, A
         var pending = Interlocked.Add(ref _pendingBytes, bytes.Length);
         if (pending > bufferLimitBytes && pending != bytes.Length)
         {
-            if (End(SubscriberEnd.Overflow))
-            {
-                onOverflow();
-            }
-
+            End(SubscriberEnd.Overflow);
             return false;
         }
 
@@ -135,7 +131,10 @@ internal sealed class Subscriber(long deadlineTimestamp, int bufferLimitBytes, A
     /// <summary>Records that the response has taken <paramref name="bytes"/> off the queue.</summary>
     public void Consumed(int bytes) => Interlocked.Add(ref _pendingBytes, -bytes);
 
-    /// <summary>Ends the subscription once; the response writes what is queued and then finishes.</summary>
+    /// <summary>
+    /// Ends the subscription once, and calls back so that a write waiting on a slow client stops waiting: the response
+    /// then finishes with what is queued, or is cut off after an overflow.
+    /// </summary>
     public bool End(SubscriberEnd reason)
     {
         bool wake;
@@ -157,6 +156,7 @@ internal sealed class Subscriber(long deadlineTimestamp, int bufferLimitBytes, A
             _signal.SetResult(false);
         }
 
+        onEnd();
         return true;
     }
 

@@ -32,9 +32,20 @@ public sealed class SubscriptionService(
     /// <param name="output">The response body.</param>
     /// <param name="notAfter">When the response must end at the latest, whatever its lifetime; null for no such bound.</param>
     /// <param name="lease">Disposed when the response ends, such as a slot counted against a limit.</param>
+    /// <param name="abortConnection">
+    /// Cuts the connection off, discarding what the client has not read. Called for a client too slow to let its
+    /// response end in time; it resumes from its last complete event.
+    /// </param>
     /// <param name="aborted">Signalled when the client goes away.</param>
-    public Task ServeAsync(StreamName stream, StreamCursor cursor, PipeWriter output, DateTimeOffset? notAfter, IDisposable? lease, CancellationToken aborted) =>
-        new SubscriptionSession(hub, log, options.Value, time, logger, stream, cursor, output, notAfter, lease).RunAsync(aborted, _stopping.Token);
+    public Task ServeAsync(
+        StreamName stream,
+        StreamCursor cursor,
+        PipeWriter output,
+        DateTimeOffset? notAfter,
+        IDisposable? lease,
+        Action abortConnection,
+        CancellationToken aborted) =>
+        new SubscriptionSession(hub, log, options.Value, time, logger, stream, cursor, output, notAfter, lease, abortConnection).RunAsync(aborted, _stopping.Token);
 
     /// <summary>Ends responses that are still replaying as soon as the host starts stopping.</summary>
     public Task StoppingAsync(CancellationToken cancellationToken) => _stopping.CancelAsync();

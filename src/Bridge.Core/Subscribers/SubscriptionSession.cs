@@ -18,6 +18,12 @@ namespace Bridge.Subscribers;
 /// </remarks>
 public sealed partial class SubscriptionSession
 {
+    /// <summary>
+    /// How long a response that reached its end may take to hand its last events to the client. A client that cannot
+    /// take them in that time is cut off, so no response outlives its lifetime by more than this.
+    /// </summary>
+    internal static readonly TimeSpan EndGrace = TimeSpan.FromSeconds(5);
+
     private readonly StreamHub _hub;
     private readonly IEventLog _log;
     private readonly SseOptions _options;
@@ -27,6 +33,7 @@ public sealed partial class SubscriptionSession
     private readonly StreamCursor _cursor;
     private readonly PipeWriter _output;
     private readonly IDisposable? _lease;
+    private readonly Action _abortConnection;
     private readonly long _deadlineTimestamp;
     private long _lastWrittenId;
     private int _eventsWritten;
@@ -41,7 +48,8 @@ public sealed partial class SubscriptionSession
         StreamCursor cursor,
         PipeWriter output,
         DateTimeOffset? notAfter,
-        IDisposable? lease)
+        IDisposable? lease,
+        Action abortConnection)
     {
         _hub = hub;
         _log = log;
@@ -52,6 +60,7 @@ public sealed partial class SubscriptionSession
         _cursor = cursor;
         _output = output;
         _lease = lease;
+        _abortConnection = abortConnection;
 
         // Each response lasts between 80 % and 100 % of the maximum, so clients spread their reconnections; and never
         // past its token's expiry, so the same mechanism ends both.
@@ -73,9 +82,11 @@ public sealed partial class SubscriptionSession
             var subscriber = new Subscriber(_deadlineTimestamp, _options.SubscriberBufferBytes, _output.CancelPendingFlush);
             StreamTail? tail;
 
-            // Shutdown ends live responses through the hub; until then it must also end replay. The linked source is
-            // disposed before the live phase, where it would cost memory on every open connection.
-            using (var starting = CancellationTokenSource.CreateLinkedTokenSource(aborted, stopping))
+            // Shutdown ends live responses through the hub, and the clock ends them at their deadline; until then both
+            // must also end replay, whose writes wait on the client. These sources are disposed before the live phase,
+            // where they would cost memory on every open connection.
+            using (var deadline = new CancellationTokenSource(RemainingLifetime, _time))
+            using (var starting = CancellationTokenSource.CreateLinkedTokenSource(aborted, stopping, deadline.Token))
             {
                 tail = await StartAsync(subscriber, starting.Token).ConfigureAwait(false);
             }
@@ -99,9 +110,6 @@ public sealed partial class SubscriptionSession
                             subscriber.End(SubscriberEnd.Overflow);
                         }
                     }
-
-                    // Events queued before the end are still written, so a response ends on a whole event.
-                    await WriteQueuedAsync(subscriber).ConfigureAwait(false);
                 }
                 finally
                 {
@@ -110,10 +118,25 @@ public sealed partial class SubscriptionSession
             }
 
             end = subscriber.EndReason?.ToString() ?? end;
+            if (subscriber.EndReason == SubscriberEnd.Overflow)
+            {
+                // The client is a whole buffer behind, and what it has yet to read would keep the response open long
+                // past its lifetime. It resumes from its last complete event.
+                _abortConnection();
+            }
+            else
+            {
+                await FinishAsync(subscriber).ConfigureAwait(false);
+            }
         }
         catch (OperationCanceledException)
         {
-            end = aborted.IsCancellationRequested ? "disconnected" : "shutdown";
+            end = aborted.IsCancellationRequested ? "disconnected" : stopping.IsCancellationRequested ? "shutdown" : "lifetime";
+            if (!aborted.IsCancellationRequested)
+            {
+                // A replay write was still waiting on the client: cut it off rather than wait for it to read.
+                _abortConnection();
+            }
         }
         catch (EventLogUnavailableException exception)
         {
@@ -128,6 +151,38 @@ public sealed partial class SubscriptionSession
         {
             _lease?.Dispose();
             LogSessionEnded(_stream.Value, end, _eventsWritten, _lastWrittenId);
+        }
+    }
+
+    private TimeSpan RemainingLifetime =>
+        TimeSpan.FromSeconds(Math.Max(0, _deadlineTimestamp - _time.GetTimestamp()) / (double)_time.TimestampFrequency);
+
+    /// <summary>
+    /// Writes the events queued before the end, so that the response ends on a whole event, and cuts the connection
+    /// off if the client does not take them within <see cref="EndGrace"/>.
+    /// </summary>
+    private async Task FinishAsync(Subscriber subscriber)
+    {
+        using var grace = new CancellationTokenSource(EndGrace, _time);
+        try
+        {
+            var bytes = 0;
+            while (subscriber.TryRead(out var outbound))
+            {
+                Write(outbound);
+                bytes += outbound.Bytes.Length;
+            }
+
+            subscriber.Consumed(bytes);
+
+            // The end itself cancels the flush pending at that moment, or else the next one: flush again after that.
+            for (var attempt = 0; attempt < 2 && (await _output.FlushAsync(grace.Token).ConfigureAwait(false)).IsCanceled; attempt++)
+            {
+            }
+        }
+        catch (OperationCanceledException) when (grace.IsCancellationRequested)
+        {
+            _abortConnection();
         }
     }
 
@@ -185,7 +240,7 @@ public sealed partial class SubscriptionSession
             WriteGap(_cursor.Malformed is null ? GapReason.CursorAheadOfStream : GapReason.MalformedCursor, position);
         }
 
-        await FlushAsync().ConfigureAwait(false);
+        await FlushAsync(cancelled).ConfigureAwait(false);
         return position;
     }
 
@@ -214,7 +269,8 @@ public sealed partial class SubscriptionSession
                         _lastWrittenId = outbound.LastId;
                     }
 
-                    await FlushAsync().ConfigureAwait(false);
+                    // Attached: from here the subscriber's own end (its deadline, an overflow) releases this flush.
+                    await FlushAsync(CancellationToken.None).ConfigureAwait(false);
                     return tail;
 
                 case AttachOutcome.Stopped:
@@ -242,7 +298,7 @@ public sealed partial class SubscriptionSession
 
                         _eventsWritten += page.Count;
                         _lastWrittenId = position = page[^1].Id;
-                        if (!await FlushAsync().ConfigureAwait(false) || IsPastDeadline)
+                        if (!await FlushAsync(cancelled).ConfigureAwait(false) || IsPastDeadline)
                         {
                             subscriber.End(SubscriberEnd.Lifetime);
                             return null;
@@ -260,17 +316,22 @@ public sealed partial class SubscriptionSession
         var bytes = 0;
         while (subscriber.TryRead(out var outbound))
         {
-            _output.Write(outbound.Bytes.Span);
+            Write(outbound);
             bytes += outbound.Bytes.Length;
-            if (outbound.LastId > 0)
-            {
-                _eventsWritten += (int)(outbound.LastId - _lastWrittenId);
-                _lastWrittenId = outbound.LastId;
-            }
         }
 
         subscriber.Consumed(bytes);
         return bytes == 0 || await FlushAsync().ConfigureAwait(false);
+    }
+
+    private void Write(Outbound outbound)
+    {
+        _output.Write(outbound.Bytes.Span);
+        if (outbound.LastId > 0)
+        {
+            _eventsWritten += (int)(outbound.LastId - _lastWrittenId);
+            _lastWrittenId = outbound.LastId;
+        }
     }
 
     private async Task WriteStorageUnavailableAsync(EventLogUnavailableException exception)
@@ -282,10 +343,10 @@ public sealed partial class SubscriptionSession
         await FlushAsync().ConfigureAwait(false);
     }
 
-    /// <summary>Sends what was written. False when the client is gone or the flush was cancelled by an overflow.</summary>
-    private async ValueTask<bool> FlushAsync()
+    /// <summary>Sends what was written. False when the client is gone or the flush was cancelled by the end.</summary>
+    private async ValueTask<bool> FlushAsync(CancellationToken cancellationToken = default)
     {
-        var result = await _output.FlushAsync().ConfigureAwait(false);
+        var result = await _output.FlushAsync(cancellationToken).ConfigureAwait(false);
         return !result.IsCanceled && !result.IsCompleted;
     }
 

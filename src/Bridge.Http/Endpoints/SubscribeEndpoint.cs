@@ -2,8 +2,10 @@ using Bridge.Events;
 using Bridge.Http.Admission;
 using Bridge.Http.Security;
 using Bridge.Subscribers;
+using Microsoft.AspNetCore.Connections.Features;
 using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Http.Features;
+using Microsoft.Extensions.Options;
 
 namespace Bridge.Http.Endpoints;
 
@@ -16,7 +18,8 @@ public sealed class SubscribeEndpoint(
     EventRules rules,
     StreamAuthorizer authorizer,
     SubscriberAdmission admission,
-    SubscriptionService subscriptions)
+    SubscriptionService subscriptions,
+    IOptions<SseOptions> sse)
 {
     /// <summary>Handles one request.</summary>
     /// <remarks>
@@ -63,6 +66,22 @@ public sealed class SubscribeEndpoint(
         response.Headers.CacheControl = "no-cache";
         response.Headers["X-Accel-Buffering"] = "no";
         context.Features.Get<IHttpResponseBodyFeature>()?.DisableBuffering();
-        return subscriptions.ServeAsync(name, cursor, response.BodyWriter, authorization.NotAfter, slot, context.RequestAborted);
+        BoundSocketSendBuffer(context);
+        return subscriptions.ServeAsync(name, cursor, response.BodyWriter, authorization.NotAfter, slot, context.Abort, context.RequestAborted);
+    }
+
+    /// <summary>
+    /// Caps what the operating system queues for this client, so that a slow reader overflows its buffer and is cut
+    /// off rather than reading for minutes after its response ended (see <see cref="SseOptions.SocketSendBufferBytes"/>).
+    /// Only on HTTP/1.1, where the connection carries this response alone.
+    /// </summary>
+    private void BoundSocketSendBuffer(HttpContext context)
+    {
+        if (sse.Value.SocketSendBufferBytes > 0
+            && HttpProtocol.IsHttp11(context.Request.Protocol)
+            && context.Features.Get<IConnectionSocketFeature>()?.Socket is { } socket)
+        {
+            socket.SendBufferSize = sse.Value.SocketSendBufferBytes;
+        }
     }
 }

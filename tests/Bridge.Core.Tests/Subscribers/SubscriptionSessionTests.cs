@@ -105,6 +105,9 @@ public class SubscriptionSessionTests
         }
 
         await Engine.EventuallyAsync(() => engine.Hub.Subscribers == 0);
+
+        // Cut off at once: what it has not read would otherwise keep the response open for as long as it takes.
+        await stalled.CutOff.WaitAsync(TimeSpan.FromSeconds(10));
         var received = new List<(string Id, string Type, string Data)>();
         while (await stalled.NextAsync() is { } next)
         {
@@ -117,5 +120,41 @@ public class SubscriptionSessionTests
 
         Assert.InRange(received.Count, 60, 60);
         Assert.Equal(Enumerable.Range(1, 60).Select(i => i.ToString(System.Globalization.CultureInfo.InvariantCulture)), received.Select(e => e.Id));
+    }
+
+    [Fact]
+    public async Task A_slow_client_that_cannot_take_its_last_events_at_the_deadline_is_cut_off_after_the_grace()
+    {
+        await using var engine = await Engine.StartAsync(new SseOptions { MaxDurationSeconds = 10, SubscriberBufferBytes = 1_000_000 });
+        var slow = engine.Subscribe(Stream, pipe: new PipeOptions(pauseWriterThreshold: 1_024, resumeWriterThreshold: 512));
+        await Engine.EventuallyAsync(() => engine.Hub.Subscribers == 1);
+        var data = new string('x', 200);
+        for (var i = 1; i <= 20; i++)
+        {
+            await engine.PublishAsync(Stream, $"{i:D3}{data}");
+        }
+
+        await engine.AdvanceAsync(TimeSpan.FromSeconds(11));
+        await Engine.EventuallyAsync(() => engine.Hub.Subscribers == 0);
+        Assert.False(slow.CutOff.IsCompleted);
+
+        await engine.AdvanceAsync(SubscriptionSession.EndGrace + TimeSpan.FromSeconds(1));
+        await slow.CutOff.WaitAsync(TimeSpan.FromSeconds(10));
+        await slow.Ended.WaitAsync(TimeSpan.FromSeconds(10));
+        await slow.DisposeAsync();
+    }
+
+    [Fact]
+    public async Task A_client_too_slow_to_take_its_replay_is_cut_off_at_its_deadline()
+    {
+        await using var engine = await Engine.StartAsync(new SseOptions { MaxDurationSeconds = 10 });
+        var data = new string('x', 200);
+        await engine.PublishAsync(Stream, [.. Enumerable.Range(1, 200).Select(i => $"{i:D3}{data}")]);
+        var slow = engine.Subscribe(Stream, lastEventId: "0", pipe: new PipeOptions(pauseWriterThreshold: 1_024, resumeWriterThreshold: 512));
+
+        await engine.AdvanceAsync(TimeSpan.FromSeconds(11));
+        await slow.CutOff.WaitAsync(TimeSpan.FromSeconds(10));
+        await slow.Ended.WaitAsync(TimeSpan.FromSeconds(10));
+        await slow.DisposeAsync();
     }
 }
