@@ -6,7 +6,7 @@
 #       the event log against raw Azure.Data.Tables calls (bench/Bridge.StorageBench built against both trees)
 #   bench/compare.sh storage [REV] --bdn
 #       BenchmarkDotNet (MemoryDiagnoser) of the event log, both trees one after the other
-#   bench/compare.sh server [REV] <fanout|latency|replay|storage-cost> [--rounds 4] [harness options]
+#   bench/compare.sh server [REV] <fanout|latency|replay|storage-cost|topic|writers> [--rounds 4] [harness options]
 #       a load-harness scenario against both trees' standalone servers, alternately
 #
 # REV defaults to HEAD (this tree's uncommitted change against its last commit).
@@ -16,7 +16,7 @@ cd "$(repo_root)"
 
 mode="${1:?storage or server}"; shift
 rev="HEAD"
-if [[ $# -gt 0 && "$1" != --* && "$1" != fanout && "$1" != latency && "$1" != replay && "$1" != storage-cost ]]; then rev="$1"; shift; fi
+if [[ $# -gt 0 && "$1" != --* && "$1" != fanout && "$1" != latency && "$1" != replay && "$1" != storage-cost && "$1" != writers && "$1" != topic ]]; then rev="$1"; shift; fi
 worktree="$(mktemp -d)/base"
 azurite_pid=""
 cleanup() {

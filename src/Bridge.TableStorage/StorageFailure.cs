@@ -31,7 +31,7 @@ internal static class StorageFailure
     {
         RequestFailedException { Status: > 0 } failed => $"answered {failed.Status} {failed.ErrorCode}".TrimEnd(),
         AggregateException aggregate when aggregate.InnerExceptions.Count > 0 => Describe(aggregate.InnerExceptions[^1]),
-        OperationCanceledException => "did not answer in time",
+        OperationCanceledException or TimeoutException => "did not answer in time",
         _ => "could not be reached",
     };
 }

@@ -29,7 +29,12 @@ namespace Bridge.TableStorage;
 /// </remarks>
 internal sealed partial class StreamAppender
 {
-    private const int MaxConsecutiveConflicts = 100;
+    /// <summary>
+    /// How long a writer may keep losing every race before its queued appends fail. Its callers have given up long
+    /// before (<see cref="TableEventLogOptions.OperationTimeoutSeconds"/>); this only stops a drain that could
+    /// otherwise spin for ever against a writer that never pauses.
+    /// </summary>
+    private static readonly TimeSpan LongestLosingStreak = TimeSpan.FromMinutes(1);
 
     private readonly StreamName _stream;
     private readonly TableClient _table;
@@ -113,6 +118,7 @@ internal sealed partial class StreamAppender
     private async Task DrainAsync()
     {
         var conflicts = 0;
+        var losingSince = 0L;
         while (TakeQueue(stopWhenEmpty: true) is { } queued)
         {
             try
@@ -134,13 +140,14 @@ internal sealed partial class StreamAppender
                     var next = TakeQueue(stopWhenEmpty: false) is { } more ? Stage(more, previous: current) : null;
                     if (await SettleAsync(current, submitting, headIndex).ConfigureAwait(false) is not { } committed)
                     {
-                        if (++conflicts >= MaxConsecutiveConflicts)
+                        losingSince = ++conflicts == 1 ? _time.GetTimestamp() : losingSince;
+                        if (_time.GetElapsedTime(losingSince) > LongestLosingStreak)
                         {
                             throw new EventLogUnavailableException(
-                                $"Stream '{_stream}' lost {conflicts} commits in a row to other writers. Retry the append.");
+                                $"Stream '{_stream}' lost all {conflicts} commits to other writers for {LongestLosingStreak.TotalSeconds:F0} s. Retry the append.");
                         }
 
-                        await BackOffAsync(conflicts).ConfigureAwait(false);
+                        await PauseAfterLossAsync(conflicts).ConfigureAwait(false);
                         break;
                     }
 
@@ -273,10 +280,12 @@ internal sealed partial class StreamAppender
         LogAppendFailed(exception, _stream.Value, failed);
     }
 
-    private Task BackOffAsync(int conflicts) =>
-        conflicts < 3
-            ? Task.CompletedTask
-            : Task.Delay(TimeSpan.FromMilliseconds(Random.Shared.Next(1, 5 * Math.Min(conflicts, 20))), _time);
+    /// <summary>
+    /// After the second loss in a row, a few milliseconds at random, so that rivals fall out of step; the same after
+    /// every loss, since a pause that grew would only hand the head to the winner for longer.
+    /// </summary>
+    private Task PauseAfterLossAsync(int conflicts) =>
+        conflicts < 2 ? Task.CompletedTask : Task.Delay(TimeSpan.FromMilliseconds(Random.Shared.Next(1, 10)), _time);
 
     [LoggerMessage(Level = LogLevel.Debug, Message = "Commit to stream {Stream} lost a race to another writer ({Status}); catching up")]
     private partial void LogConflict(string stream, int status);

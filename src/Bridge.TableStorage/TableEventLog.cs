@@ -20,6 +20,7 @@ public sealed partial class TableEventLog : IEventLog, IAsyncDisposable
     private readonly ILogger<TableEventLog> _logger;
     private readonly ConcurrentDictionary<StreamName, StreamAppender> _appenders = new();
     private readonly ITimer _retireTimer;
+    private readonly TimeSpan _operationTimeout;
     private readonly Lock _tableGate = new();
     private Task? _tableCreated;
     private volatile bool _closed;
@@ -37,6 +38,7 @@ public sealed partial class TableEventLog : IEventLog, IAsyncDisposable
         _table = account.GetTableClient(_options.EventsTable);
         _time = time;
         _logger = logger;
+        _operationTimeout = TimeSpan.FromSeconds(_options.OperationTimeoutSeconds);
         var sweep = TimeSpan.FromMinutes(1);
         _retireTimer = time.CreateTimer(_ => RetireIdleAppenders(), null, sweep, sweep);
     }
@@ -66,16 +68,27 @@ public sealed partial class TableEventLog : IEventLog, IAsyncDisposable
             _appenders.TryRemove(KeyValuePair.Create(stream, _appenders[stream]));
         }
 
-        return await append.Completion.Task.WaitAsync(cancellationToken).ConfigureAwait(false);
+        try
+        {
+            return await append.Completion.Task.WaitAsync(_operationTimeout, _time, cancellationToken).ConfigureAwait(false);
+        }
+        catch (TimeoutException exception)
+        {
+            throw new EventLogUnavailableException(
+                $"The append to stream '{stream}' did not finish within {_options.OperationTimeoutSeconds} s: Table storage is slow " +
+                "or unreachable. It may still be stored: retry it with the same idempotency keys, which are recognised.", exception);
+        }
     }
 
     /// <inheritdoc />
     public async Task<long> GetLastIdAsync(StreamName stream, CancellationToken cancellationToken = default)
     {
         await EnsureTableAsync(stream, cancellationToken).ConfigureAwait(false);
+        using var deadline = new CancellationTokenSource(_operationTimeout, _time);
+        using var bounded = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken, deadline.Token);
         try
         {
-            var head = await _table.GetEntityIfExistsAsync<HeadEntity>(stream.Value, EventRows.HeadRowKey, EventRows.HeadProjection, cancellationToken)
+            var head = await _table.GetEntityIfExistsAsync<HeadEntity>(stream.Value, EventRows.HeadRowKey, EventRows.HeadProjection, bounded.Token)
                 .ConfigureAwait(false);
             return head.HasValue ? head.Value!.LastId : 0;
         }
@@ -100,18 +113,22 @@ public sealed partial class TableEventLog : IEventLog, IAsyncDisposable
         }
 
         await EnsureTableAsync(stream, cancellationToken).ConfigureAwait(false);
+
+        // Each page gets the operation timeout while it is fetched; the time the caller spends on a page is its own.
+        using var deadline = new CancellationTokenSource(Timeout.InfiniteTimeSpan, _time);
+        using var bounded = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken, deadline.Token);
         var pages = _table.QueryAsync<EventEntity>(
-                EventRows.RangeFilter(stream, afterId, throughId), AzureTableLimits.MaxPageSize, select: null, cancellationToken)
+                EventRows.RangeFilter(stream, afterId, throughId), AzureTableLimits.MaxPageSize, select: null, bounded.Token)
             .AsPages()
-            .GetAsyncEnumerator(cancellationToken);
+            .GetAsyncEnumerator(bounded.Token);
         await using var _ = pages.ConfigureAwait(false);
 
         var expectedId = afterId + 1;
-        var next = MoveNextAsync(pages, stream, cancellationToken);
+        var next = MoveNextAsync(pages, stream, deadline, cancellationToken);
         while (await next.ConfigureAwait(false))
         {
             var rows = pages.Current.Values;
-            next = MoveNextAsync(pages, stream, cancellationToken);
+            next = MoveNextAsync(pages, stream, deadline, cancellationToken);
             if (rows.Count == 0)
             {
                 continue;
@@ -147,11 +164,14 @@ public sealed partial class TableEventLog : IEventLog, IAsyncDisposable
         await Task.WhenAll(_appenders.Values.Select(appender => appender.CloseAsync())).ConfigureAwait(false);
     }
 
-    private static async Task<bool> MoveNextAsync(IAsyncEnumerator<Page<EventEntity>> pages, StreamName stream, CancellationToken cancellationToken)
+    private async Task<bool> MoveNextAsync(IAsyncEnumerator<Page<EventEntity>> pages, StreamName stream, CancellationTokenSource deadline, CancellationToken cancellationToken)
     {
         try
         {
-            return await pages.MoveNextAsync().ConfigureAwait(false);
+            deadline.CancelAfter(_operationTimeout);
+            var more = await pages.MoveNextAsync().ConfigureAwait(false);
+            deadline.CancelAfter(Timeout.InfiniteTimeSpan);
+            return more;
         }
         catch (Exception exception) when (StorageFailure.IsStorageFailure(exception, cancellationToken))
         {
@@ -184,9 +204,9 @@ public sealed partial class TableEventLog : IEventLog, IAsyncDisposable
 
         try
         {
-            await created.WaitAsync(cancellationToken).ConfigureAwait(false);
+            await created.WaitAsync(_operationTimeout, _time, cancellationToken).ConfigureAwait(false);
         }
-        catch (Exception exception) when (StorageFailure.IsStorageFailure(exception, cancellationToken))
+        catch (Exception exception) when (exception is TimeoutException || StorageFailure.IsStorageFailure(exception, cancellationToken))
         {
             lock (_tableGate)
             {

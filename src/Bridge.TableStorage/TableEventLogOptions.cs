@@ -28,6 +28,16 @@ public sealed class TableEventLogOptions
     [Range(1, 1440)]
     public int WriterIdleMinutes { get; set; } = 10;
 
+    /// <summary>
+    /// The longest anyone waits on storage, in seconds (<c>Storage__OperationTimeoutSeconds</c>): a publish's append, a
+    /// read of a stream's head, a page of a replay, the health check. Past it the caller is told storage is unavailable
+    /// (a publish gets <c>503</c> with <c>Retry-After</c>, a new subscriber the answer that makes it retry, a tail's
+    /// poll is retried at the next interval), however long storage stays silent. An append that timed out may still
+    /// be stored afterwards: a retry with the same idempotency keys is recognised.
+    /// </summary>
+    [Range(1, 300)]
+    public int OperationTimeoutSeconds { get; set; } = 10;
+
     /// <summary>Seconds to wait for one storage request before retrying it (<c>Storage__NetworkTimeoutSeconds</c>).</summary>
     [Range(1, 300)]
     public int NetworkTimeoutSeconds { get; set; } = 30;

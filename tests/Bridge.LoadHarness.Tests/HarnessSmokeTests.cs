@@ -74,5 +74,15 @@ public class HarnessSmokeTests
         Assert.Equal(3, result.LatencySamples);
     }
 
+    [Fact]
+    public async Task Writers_leave_the_stream_gap_free_with_one_two_and_four_processes()
+    {
+        var result = await WritersScenario.RunAsync(Quiet, Args("--writers-events", "200", "--writers-publishers", "8", "--writers-rounds", "1"));
+
+        Assert.True(result.AllGapFree);
+        Assert.Equal([1, 2, 4], result.RatioToOneWriter.Keys.Order());
+        Assert.All(result.RatioToOneWriter.Values, ratio => Assert.True(ratio > 0));
+    }
+
     private static Options Args(params string[] args) => Options.Parse(args);
 }

@@ -72,7 +72,7 @@ public sealed class IngestFaultTests
         var stream = TestNames.Stream("stopping");
         var published = await PublishAsync(path, [stream], perStream: 20);
 
-        await Waits.Eventually(() => transactions.Value >= 1, seconds: 30);
+        await Waits.Eventually(() => transactions.Value >= 1, seconds: 90);
         await stopping.StopAsync();
         storage.Restore();
         var next = await path.StartServerAsync();
