@@ -63,10 +63,14 @@ public sealed class IngestFaultTests
     [Fact]
     public async Task A_server_asked_to_stop_settles_the_batch_it_is_storing_before_it_exits()
     {
-        // Five-minute locks: the next server gets the messages within the test only if the first one settled them.
-        // Without prefetch, every message it holds is in the batch it is storing: what it fetched ahead and
-        // released on the way out is documented to race with its closing link.
-        await using var path = await IngestPath.StartAsync(new SubscriptionConfig(IngestPath.Subscription, LockDuration: "PT5M"));
+        // The stopping server abandons the batch it could not store, and the next server stores it. A message that
+        // reaches the stopping server's link again while the link closes (the SDK leaves receive credit open) stays
+        // locked until its lock runs out, as on Service Bus: 20 s here, so the handover stays within the test's wait.
+        // Without prefetch, every message it holds is in the batch it is storing. Until it stops it keeps retrying
+        // and abandoning, each time a delivery; on a loaded machine stopping can take long enough to reach the usual
+        // ten, which would dead-letter the messages this test wants handed over.
+        await using var path = await IngestPath.StartAsync(
+            new SubscriptionConfig(IngestPath.Subscription, LockDuration: "PT20S", MaxDeliveryCount: 1_000));
         await using var storage = TcpRelay.Start(path.Azurite.Port);
         var transactions = storage.Count("$batch");
         var stopping = await path.StartServerAsync(
@@ -82,7 +86,7 @@ public sealed class IngestFaultTests
         var next = await path.StartServerAsync();
 
         Assert.Contains("every batch taken was settled", stopping.Output, StringComparison.Ordinal);
-        var events = await IngestPath.ReadStreamAsync(next, stream, 20);
+        var events = await IngestPath.ReadStreamAsync(next, stream, 20, seconds: 90);
         Assert.Equal(published[stream].Order(), events.Select(e => e.Data).Order());
         Assert.Empty(await path.DeadLettersAsync(1, TimeSpan.FromSeconds(1)));
     }
