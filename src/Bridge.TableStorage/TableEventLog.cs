@@ -206,7 +206,7 @@ public sealed partial class TableEventLog : IEventLog, IAsyncDisposable
         {
             await created.WaitAsync(_operationTimeout, _time, cancellationToken).ConfigureAwait(false);
         }
-        catch (Exception exception) when (exception is TimeoutException || StorageFailure.IsStorageFailure(exception, cancellationToken))
+        catch (Exception exception) when (StorageFailure.IsStorageFailure(exception, cancellationToken))
         {
             lock (_tableGate)
             {

@@ -166,18 +166,12 @@ public sealed partial class SubscriptionSession
         using var grace = new CancellationTokenSource(EndGrace, _time);
         try
         {
-            var bytes = 0;
-            while (subscriber.TryRead(out var outbound))
-            {
-                Write(outbound);
-                bytes += outbound.Bytes.Length;
-            }
-
-            subscriber.Consumed(bytes);
+            WriteQueued(subscriber);
 
             // The end itself cancels the flush pending at that moment, or else the next one: flush again after that.
-            for (var attempt = 0; attempt < 2 && (await _output.FlushAsync(grace.Token).ConfigureAwait(false)).IsCanceled; attempt++)
+            if ((await _output.FlushAsync(grace.Token).ConfigureAwait(false)).IsCanceled)
             {
+                await _output.FlushAsync(grace.Token).ConfigureAwait(false);
             }
         }
         catch (OperationCanceledException) when (grace.IsCancellationRequested)
@@ -311,27 +305,26 @@ public sealed partial class SubscriptionSession
     }
 
     /// <summary>Writes everything queued for the subscriber and flushes it. False when the client is gone or too slow.</summary>
-    private async ValueTask<bool> WriteQueuedAsync(Subscriber subscriber)
+    private async ValueTask<bool> WriteQueuedAsync(Subscriber subscriber) =>
+        WriteQueued(subscriber) == 0 || await FlushAsync().ConfigureAwait(false);
+
+    /// <summary>Writes everything queued for the subscriber without flushing it; returns how many bytes.</summary>
+    private int WriteQueued(Subscriber subscriber)
     {
         var bytes = 0;
         while (subscriber.TryRead(out var outbound))
         {
-            Write(outbound);
+            _output.Write(outbound.Bytes.Span);
             bytes += outbound.Bytes.Length;
+            if (outbound.LastId > 0)
+            {
+                _eventsWritten += (int)(outbound.LastId - _lastWrittenId);
+                _lastWrittenId = outbound.LastId;
+            }
         }
 
         subscriber.Consumed(bytes);
-        return bytes == 0 || await FlushAsync().ConfigureAwait(false);
-    }
-
-    private void Write(Outbound outbound)
-    {
-        _output.Write(outbound.Bytes.Span);
-        if (outbound.LastId > 0)
-        {
-            _eventsWritten += (int)(outbound.LastId - _lastWrittenId);
-            _lastWrittenId = outbound.LastId;
-        }
+        return bytes;
     }
 
     private async Task WriteStorageUnavailableAsync(EventLogUnavailableException exception)
