@@ -24,4 +24,16 @@ if ! restore_output=$(dotnet restore src/Bridge.Functions/Bridge.Functions.cspro
 fi
 
 echo "==> Building and running the tests (Bridge.sln)"
-dotnet test Bridge.sln -c Release -nologo --logger "console;verbosity=normal" --blame-hang-timeout 5m "${build_options[@]}" "$@"
+# The projects run in parallel and print as they finish, so a failure can scroll far up; it is repeated at the end,
+# where a CI log's tail shows it.
+output=$(mktemp)
+trap 'rm -f "$output"' EXIT
+set +e
+dotnet test Bridge.sln -c Release -nologo --logger "console;verbosity=normal" --blame-hang-timeout 5m "${build_options[@]}" "$@" 2>&1 | tee "$output"
+status=${PIPESTATUS[0]}
+set -e
+if [ "$status" -ne 0 ]; then
+  echo "==> The tests failed (exit code $status). Failures and errors, repeated from above:"
+  grep -E -A20 "^\s+Failed [A-Z]|error [A-Z]+[0-9]+:|Test Run Aborted" "$output" | grep -vE "^\s+at " | head -300
+fi
+exit "$status"

@@ -146,7 +146,17 @@ internal sealed class BoundedTransaction(string partitionKey, Uri tableUri)
     public int CostOf(TableEntity row) => AzureTableLimits.EstimateOperationBytes(row, _tableUriLength);
 
     /// <summary>An upper bound of the bytes the head row adds: an operation whose URL also names the row's keys.</summary>
-    public int HeadCost => AzureTableLimits.EstimateOperationBytes(new TableEntity(partitionKey, EventRows.HeadRowKey) { [nameof(HeadEntity.LastId)] = 0L }, 2 * _tableUriLength);
+    public int HeadCost => AzureTableLimits.EstimateOperationBytes(
+        new TableEntity(partitionKey, EventRows.HeadRowKey)
+        {
+            [nameof(HeadEntity.LastId)] = 0L,
+            [nameof(HeadEntity.Epoch)] = LongestEpoch,
+            [nameof(HeadEntity.ParentEpoch)] = LongestEpoch,
+            [nameof(HeadEntity.ReplacedFrom)] = 0L,
+        },
+        2 * _tableUriLength);
+
+    private static readonly string LongestEpoch = new('x', Events.StreamEpoch.MaxIdLength);
 
     /// <summary>
     /// Adds an insert of <paramref name="row"/> unless the transaction would then exceed its limits with

@@ -1,5 +1,6 @@
 using Azure;
 using Azure.Data.Tables;
+using Bridge.Events;
 
 namespace Bridge.TableStorage;
 
@@ -40,7 +41,7 @@ internal sealed class EventEntity : ITableEntity
     public Guid? Commit { get; set; }
 }
 
-/// <summary>A stream's head row: the id of its last committed event.</summary>
+/// <summary>A stream's head row: the id of its last committed event, and the epoch that id belongs to.</summary>
 internal sealed class HeadEntity : ITableEntity
 {
     public string PartitionKey { get; set; } = string.Empty;
@@ -52,4 +53,16 @@ internal sealed class HeadEntity : ITableEntity
     public ETag ETag { get; set; }
 
     public long LastId { get; set; }
+
+    /// <summary>The epoch's name; absent on head rows written before epochs existed.</summary>
+    public string? Epoch { get; set; }
+
+    /// <summary>The epoch this one replaced in place, if any.</summary>
+    public string? ParentEpoch { get; set; }
+
+    /// <summary>The first id that may name a different event than in the parent epoch.</summary>
+    public long? ReplacedFrom { get; set; }
+
+    public StreamHead ToHead() =>
+        new(LastId, Epoch is null ? StreamEpoch.None : new StreamEpoch(Epoch, ParentEpoch, ReplacedFrom ?? 1));
 }

@@ -11,9 +11,10 @@ namespace Bridge.TableStorage;
 /// <c>Type</c> (left out for "message"), <c>Key</c> (the idempotency key, if any), <c>Data0</c>…<c>Data3</c> (the
 /// data, split into 64 KiB binary properties), <c>StoredAt</c>, and on the first row of each transaction a
 /// <c>Commit</c> token;</item>
-/// <item>one head row (<see cref="HeadEntity"/>), RowKey = <c>head</c>, holding <c>LastId</c>. Every append rewrites
-/// it in the same transaction as the new events, with If-Match on its ETag: that is what keeps ids gap-free and in
-/// commit order across writers.</item>
+/// <item>one head row (<see cref="HeadEntity"/>), RowKey = <c>head</c>, holding <c>LastId</c> and the stream's epoch
+/// (<c>Epoch</c>, and for an epoch that replaced another in place <c>ParentEpoch</c> and <c>ReplacedFrom</c>). Every
+/// append rewrites it in the same transaction as the new events, with If-Match on its ETag: that is what keeps ids
+/// gap-free and in commit order across writers.</item>
 /// </list>
 /// </summary>
 internal static class EventRows
@@ -28,7 +29,8 @@ internal static class EventRows
         [nameof(EventEntity.Data0), nameof(EventEntity.Data1), nameof(EventEntity.Data2), nameof(EventEntity.Data3)];
 
     /// <summary>What a reader of the head needs.</summary>
-    public static readonly string[] HeadProjection = [nameof(HeadEntity.LastId)];
+    public static readonly string[] HeadProjection =
+        [nameof(HeadEntity.LastId), nameof(HeadEntity.Epoch), nameof(HeadEntity.ParentEpoch), nameof(HeadEntity.ReplacedFrom)];
 
     public static string RowKey(long id) => id.ToString("D19", CultureInfo.InvariantCulture);
 
@@ -73,11 +75,14 @@ internal static class EventRows
         return row;
     }
 
-    public static HeadEntity Head(StreamName stream, long lastId) => new()
+    public static HeadEntity Head(StreamName stream, long lastId, StreamEpoch epoch) => new()
     {
         PartitionKey = stream.Value,
         RowKey = HeadRowKey,
         LastId = lastId,
+        Epoch = epoch.Id.Length > 0 ? epoch.Id : null,
+        ParentEpoch = epoch.ParentId,
+        ReplacedFrom = epoch.ParentId is null ? null : epoch.ReplacedFrom,
     };
 
     public static StoredEvent Decode(EventEntity row) => new(

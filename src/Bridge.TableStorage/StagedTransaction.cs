@@ -11,11 +11,13 @@ internal sealed class StagedTransaction
 {
     private readonly Dictionary<string, long> _newIdsByKey = new(StringComparer.Ordinal);
     private readonly long _firstId;
+    private readonly string _epoch;
 
-    private StagedTransaction(StreamName stream, Uri tableUri, long firstId, DateTimeOffset storedAt)
+    private StagedTransaction(StreamName stream, Uri tableUri, long firstId, string epoch, DateTimeOffset storedAt)
     {
         Transaction = new BoundedTransaction(stream.Value, tableUri);
         _firstId = firstId;
+        _epoch = epoch;
         StoredAt = storedAt;
     }
 
@@ -58,7 +60,7 @@ internal sealed class StagedTransaction
         StreamWriterState writer,
         DateTimeOffset now)
     {
-        var staged = new StagedTransaction(stream, tableUri, (previous?.LastId ?? writer.LastId) + 1, now);
+        var staged = new StagedTransaction(stream, tableUri, (previous?.LastId ?? writer.LastId) + 1, writer.Epoch.Id, now);
         var headCost = staged.Transaction.HeadCost;
         foreach (var append in queued)
         {
@@ -75,7 +77,7 @@ internal sealed class StagedTransaction
                 if (key is not null &&
                     (writer.TryGetId(key, out var originalId) || previous?.TryGetNewId(key, out originalId) == true || staged.TryGetNewId(key, out originalId)))
                 {
-                    staged.Results.Add((append, index, new AppendResult(originalId, IsDuplicate: true)));
+                    staged.Results.Add((append, index, new AppendResult(originalId, IsDuplicate: true, staged._epoch)));
                     continue;
                 }
 
@@ -106,7 +108,7 @@ internal sealed class StagedTransaction
     private void AddNew(PendingAppend append, int index, StoredEvent stored)
     {
         Events.Add(stored);
-        Results.Add((append, index, new AppendResult(stored.Id, IsDuplicate: false)));
+        Results.Add((append, index, new AppendResult(stored.Id, IsDuplicate: false, _epoch)));
         if (stored.IdempotencyKey is { } key)
         {
             _newIdsByKey[key] = stored.Id;

@@ -129,13 +129,20 @@ internal sealed partial class StreamAppender
                 {
                     if (current.Events.Count == 0)
                     {
-                        Apply(current, headETag: null);
+                        // Only duplicates, so nothing to write; but their originals must still be stored, or a
+                        // producer retrying an event that storage lost would be told it is safe. If they are not,
+                        // the writer has reloaded what is stored and the appends are staged again.
+                        if (await _writer.StillHoldsAsync(CancellationToken.None).ConfigureAwait(false))
+                        {
+                            Apply(current, headETag: null);
+                        }
+
                         break;
                     }
 
                     // Start the commit, stage the next transaction while it is in flight, then settle the commit. Only
                     // this task touches the writer's state, and only after the await.
-                    var headIndex = current.Transaction.AddHead(EventRows.Head(_stream, current.LastId), _writer.HeadETag);
+                    var headIndex = current.Transaction.AddHead(EventRows.Head(_stream, current.LastId, _writer.Epoch), _writer.HeadETag);
                     var submitting = _table.SubmitTransactionAsync(current.Transaction.Actions);
                     var next = TakeQueue(stopWhenEmpty: false) is { } more ? Stage(more, previous: current) : null;
                     if (await SettleAsync(current, submitting, headIndex).ConfigureAwait(false) is not { } committed)
@@ -213,10 +220,11 @@ internal sealed partial class StreamAppender
             var responses = await submitting.ConfigureAwait(false);
             return new Committed(responses.Value[headIndex].Headers.ETag);
         }
-        catch (TableTransactionFailedException failure) when (failure.Status is 409 or 412)
+        catch (TableTransactionFailedException failure) when (failure.Status is 409 or 412 || (failure.Status == 404 && failure.FailedTransactionActionIndex == headIndex))
         {
             // Another writer committed first. The service names the first operation that failed: an event row (409,
-            // the id is taken) or the head (412, its ETag moved), depending on the order it checks them.
+            // the id is taken) or the head (412, its ETag moved), depending on the order it checks them. A head that
+            // is gone (404) means the stream's history was lost: catching up finds that out.
             LogConflict(_stream.Value, failure.Status);
             var knownLastId = _writer.LastId;
             if (await _writer.CatchUpAsync(staged.CommitToken, CancellationToken.None).ConfigureAwait(false))

@@ -5,10 +5,15 @@ using Bridge.Events;
 namespace Bridge.TableStorage;
 
 /// <summary>
-/// What one writer knows of a stream: the last id and the head row's ETag it last saw, and the idempotency keys of
-/// the latest events. It is loaded from storage, and brought up to date from storage after this writer lost a race
-/// or could not tell whether its last commit went through. Only the stream's drain task touches it.
+/// What one writer knows of a stream: the last id, its epoch and the head row's ETag it last saw, and the idempotency
+/// keys of the latest events. It is loaded from storage, and brought up to date from storage after this writer lost a
+/// race or could not tell whether its last commit went through. Only the stream's drain task touches it.
 /// </summary>
+/// <remarks>
+/// A head whose id is lower than one this writer knew was committed, in the same epoch, means storage lost
+/// acknowledged events. Their ids are about to be issued again, so the writer starts a new epoch
+/// (<see cref="StreamEpoch.ReplaceAfter"/>) that its next commit writes to the head.
+/// </remarks>
 internal sealed class StreamWriterState(StreamName stream, TableClient table, int windowSize)
 {
     private readonly IdempotencyWindow _window = new(windowSize);
@@ -28,6 +33,9 @@ internal sealed class StreamWriterState(StreamName stream, TableClient table, in
 
     /// <summary>The id of the last event this writer knows to be committed.</summary>
     public long LastId { get; private set; }
+
+    /// <summary>The epoch of <see cref="LastId"/>, which this writer's next commit writes to the head.</summary>
+    public StreamEpoch Epoch { get; private set; } = StreamEpoch.None;
 
     /// <summary>The head row's ETag as of <see cref="LastId"/>, or null when the stream has no head row yet.</summary>
     public ETag? HeadETag { get; private set; }
@@ -79,28 +87,52 @@ internal sealed class StreamWriterState(StreamName stream, TableClient table, in
     /// </summary>
     public async Task<bool> CatchUpAsync(Guid? commitToken, CancellationToken cancellationToken)
     {
-        var (lastId, etag) = await ReadHeadAsync(cancellationToken).ConfigureAwait(false);
-        if (lastId < LastId)
+        var (head, etag) = await ReadHeadAsync(cancellationToken).ConfigureAwait(false);
+        if (head.LastId < LastId || head.Epoch.Id != Epoch.Id)
         {
-            // The head went backwards: the stream was deleted or restored. Start again from what is stored now.
-            await LoadAsync(cancellationToken).ConfigureAwait(false);
+            // Another history: storage lost events, or the stream was deleted or restored. Start again from it.
+            await LoadAsync(head, etag, cancellationToken).ConfigureAwait(false);
             return false;
         }
 
-        var committed = await RememberKeysAsync(lastId, commitToken, cancellationToken).ConfigureAwait(false);
-        LastId = lastId;
+        var committed = await RememberKeysAsync(head.LastId, commitToken, cancellationToken).ConfigureAwait(false);
+        LastId = head.LastId;
         HeadETag = etag;
         _freshness = Freshness.Current;
         return committed;
     }
 
+    /// <summary>
+    /// True when storage still holds every event this writer knows of (the head is in the same epoch and no lower).
+    /// When it does not, the writer reloads what storage holds, and starts a new epoch if events were lost.
+    /// </summary>
+    public async Task<bool> StillHoldsAsync(CancellationToken cancellationToken)
+    {
+        var (head, etag) = await ReadHeadAsync(cancellationToken).ConfigureAwait(false);
+        if (head.Epoch.Id == Epoch.Id && head.LastId >= LastId)
+        {
+            return true;
+        }
+
+        await LoadAsync(head, etag, cancellationToken).ConfigureAwait(false);
+        return false;
+    }
+
     private async Task LoadAsync(CancellationToken cancellationToken)
     {
-        var (lastId, etag) = await ReadHeadAsync(cancellationToken).ConfigureAwait(false);
+        var (head, etag) = await ReadHeadAsync(cancellationToken).ConfigureAwait(false);
+        await LoadAsync(head, etag, cancellationToken).ConfigureAwait(false);
+    }
+
+    private async Task LoadAsync(StreamHead head, ETag? etag, CancellationToken cancellationToken)
+    {
+        Epoch = etag is null ? StreamEpoch.Start()
+            : head.Epoch.Id == Epoch.Id && head.LastId < LastId && _freshness != Freshness.Unloaded ? head.Epoch.ReplaceAfter(head.LastId)
+            : head.Epoch;
         _window.Clear();
-        LastId = Math.Max(0, lastId - windowSize);
-        await RememberKeysAsync(lastId, commitToken: null, cancellationToken).ConfigureAwait(false);
-        LastId = lastId;
+        LastId = Math.Max(0, head.LastId - windowSize);
+        await RememberKeysAsync(head.LastId, commitToken: null, cancellationToken).ConfigureAwait(false);
+        LastId = head.LastId;
         HeadETag = etag;
         _freshness = Freshness.Current;
     }
@@ -129,10 +161,10 @@ internal sealed class StreamWriterState(StreamName stream, TableClient table, in
         return committed;
     }
 
-    private async Task<(long LastId, ETag? ETag)> ReadHeadAsync(CancellationToken cancellationToken)
+    private async Task<(StreamHead Head, ETag? ETag)> ReadHeadAsync(CancellationToken cancellationToken)
     {
         var head = await table.GetEntityIfExistsAsync<HeadEntity>(stream.Value, EventRows.HeadRowKey, EventRows.HeadProjection, cancellationToken)
             .ConfigureAwait(false);
-        return head.HasValue ? (head.Value!.LastId, head.Value.ETag) : (0, null);
+        return head.HasValue ? (head.Value!.ToHead(), head.Value.ETag) : (StreamHead.Empty, null);
     }
 }

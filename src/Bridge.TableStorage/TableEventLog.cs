@@ -55,6 +55,25 @@ public sealed partial class TableEventLog : IEventLog, IAsyncDisposable
             return [];
         }
 
+        try
+        {
+            return await AppendOnceAsync(stream, events, cancellationToken).ConfigureAwait(false);
+        }
+        catch (EventLogUnavailableException exception) when (IsTableMissing(exception))
+        {
+            // The table was deleted (or storage lost everything) since it was created: create it again. The failed
+            // transaction stored nothing, so the whole append is tried once more.
+            lock (_tableGate)
+            {
+                _tableCreated = null;
+            }
+
+            return await AppendOnceAsync(stream, events, cancellationToken).ConfigureAwait(false);
+        }
+    }
+
+    private async Task<IReadOnlyList<AppendResult>> AppendOnceAsync(StreamName stream, IReadOnlyList<NewEvent> events, CancellationToken cancellationToken)
+    {
         await EnsureTableAsync(stream, cancellationToken).ConfigureAwait(false);
         var append = new PendingAppend(events, cancellationToken);
         while (_closed || !_appenders.GetOrAdd(stream, CreateAppender).TryEnqueue(append))
@@ -81,7 +100,7 @@ public sealed partial class TableEventLog : IEventLog, IAsyncDisposable
     }
 
     /// <inheritdoc />
-    public async Task<long> GetLastIdAsync(StreamName stream, CancellationToken cancellationToken = default)
+    public async Task<StreamHead> GetHeadAsync(StreamName stream, CancellationToken cancellationToken = default)
     {
         await EnsureTableAsync(stream, cancellationToken).ConfigureAwait(false);
         using var deadline = new CancellationTokenSource(_operationTimeout, _time);
@@ -90,7 +109,7 @@ public sealed partial class TableEventLog : IEventLog, IAsyncDisposable
         {
             var head = await _table.GetEntityIfExistsAsync<HeadEntity>(stream.Value, EventRows.HeadRowKey, EventRows.HeadProjection, bounded.Token)
                 .ConfigureAwait(false);
-            return head.HasValue ? head.Value!.LastId : 0;
+            return head.HasValue ? head.Value!.ToHead() : StreamHead.Empty;
         }
         catch (Exception exception) when (StorageFailure.IsStorageFailure(exception, cancellationToken))
         {
@@ -236,8 +255,33 @@ public sealed partial class TableEventLog : IEventLog, IAsyncDisposable
         }
     }
 
-    private static EventLogUnavailableException Unavailable(StreamName stream, string action, Exception exception) =>
-        StorageFailure.Wrap(exception, $"Could not {action} stream '{stream}'");
+    private EventLogUnavailableException Unavailable(StreamName stream, string action, Exception exception)
+    {
+        if (IsTableMissing(exception))
+        {
+            // The next call creates the table again rather than failing for ever.
+            lock (_tableGate)
+            {
+                _tableCreated = null;
+            }
+        }
+
+        return StorageFailure.Wrap(exception, $"Could not {action} stream '{stream}'");
+    }
+
+    /// <summary>True when storage said the table does not exist: it was deleted, or storage lost everything.</summary>
+    private static bool IsTableMissing(Exception exception)
+    {
+        for (var cause = exception; cause is not null; cause = cause.InnerException)
+        {
+            if (cause is RequestFailedException { ErrorCode: "TableNotFound" })
+            {
+                return true;
+            }
+        }
+
+        return false;
+    }
 
     private static InvalidOperationException MissingEvent(StreamName stream, long id) =>
         new($"Stream '{stream}' has no row for event {id}, although its head says it was committed. " +

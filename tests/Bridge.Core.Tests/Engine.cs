@@ -103,7 +103,10 @@ internal sealed class Engine : IAsyncDisposable
 
         public TimeSpan Retry => _parser.ReconnectionInterval;
 
-        /// <summary>The next event, or null once the response has ended. Fails after 10 s of real time.</summary>
+        /// <summary>
+        /// The next event, with the number of its id (its epoch is in <see cref="LastEventId"/>), or null once the
+        /// response has ended. Fails after 10 s of real time.
+        /// </summary>
         public async Task<(string Id, string Type, string Data)?> NextAsync()
         {
             _items ??= _parser.EnumerateAsync().GetAsyncEnumerator();
@@ -112,7 +115,7 @@ internal sealed class Engine : IAsyncDisposable
                 return null;
             }
 
-            return (_parser.LastEventId, _items.Current.EventType, _items.Current.Data);
+            return (_parser.LastEventId.Split('.')[0], _items.Current.EventType, _items.Current.Data);
         }
 
         public async Task<List<(string Id, string Type, string Data)>> TakeAsync(int count)

@@ -66,7 +66,7 @@ public class ReplaySeamTests : IAsyncLifetime
         var log = _server.Services.GetRequiredService<IEventLog>();
         var stream = StreamName.Parse(url.Split('/')[3]);
         var token = Waits.Within(60);
-        while (await log.GetLastIdAsync(stream, token) < from)
+        while ((await log.GetHeadAsync(stream, token)).LastId < from)
         {
             await Task.Delay(10, token);
         }

@@ -33,7 +33,7 @@ public class AzureTableLimitsTests : IAsyncLifetime
         }
 
         Assert.False(transaction.TryAddInsert(Row(100, "x"), reserveOperations: 1, reserveBytes: 0));
-        var headIndex = transaction.AddHead(EventRows.Head(_stream, 99), ifMatch: null);
+        var headIndex = transaction.AddHead(EventRows.Head(_stream, 99, StreamEpoch.Start()), ifMatch: null);
         var responses = await _table.SubmitTransactionAsync(transaction.Actions);
 
         Assert.Equal(100, responses.Value.Count);
@@ -61,7 +61,7 @@ public class AzureTableLimitsTests : IAsyncLifetime
         {
         }
 
-        transaction.AddHead(EventRows.Head(_stream, id - 1), ifMatch: null);
+        transaction.AddHead(EventRows.Head(_stream, id - 1, StreamEpoch.Start()), ifMatch: null);
         await _table.SubmitTransactionAsync(transaction.Actions);
 
         Assert.InRange(id - 1, 8, 11);
@@ -116,13 +116,13 @@ public class AzureTableLimitsTests : IAsyncLifetime
     {
         var first = new BoundedTransaction(_stream.Value, _table.Uri);
         first.TryAddInsert(Row(1, "a"), 1, first.HeadCost);
-        first.AddHead(EventRows.Head(_stream, 1), ifMatch: null);
+        first.AddHead(EventRows.Head(_stream, 1, StreamEpoch.Start()), ifMatch: null);
         var etag = (await _table.SubmitTransactionAsync(first.Actions)).Value[1].Headers.ETag;
-        await _table.UpsertEntityAsync(EventRows.Head(_stream, 1), TableUpdateMode.Replace);
+        await _table.UpsertEntityAsync(EventRows.Head(_stream, 1, StreamEpoch.Start()), TableUpdateMode.Replace);
 
         var stale = new BoundedTransaction(_stream.Value, _table.Uri);
         stale.TryAddInsert(Row(2, "b"), 1, stale.HeadCost);
-        var headIndex = stale.AddHead(EventRows.Head(_stream, 2), etag);
+        var headIndex = stale.AddHead(EventRows.Head(_stream, 2, StreamEpoch.Start()), etag);
         var failure = await Assert.ThrowsAsync<TableTransactionFailedException>(() => _table.SubmitTransactionAsync(stale.Actions));
 
         Assert.Equal(412, failure.Status);

@@ -26,7 +26,7 @@ internal static class EventLogs
 
     public static async Task<List<StoredEvent>> ReadAllAsync(IEventLog log, StreamName stream)
     {
-        var last = await log.GetLastIdAsync(stream);
+        var last = (await log.GetHeadAsync(stream)).LastId;
         var all = new List<StoredEvent>();
         await foreach (var page in log.ReadAsync(stream, 0, last))
         {

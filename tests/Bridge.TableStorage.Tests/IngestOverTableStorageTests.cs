@@ -39,7 +39,7 @@ public class IngestOverTableStorageTests
         Assert.All(failed, outcome => Assert.Equal(SettleAction.Abandon, outcome.Action));
         relay.Restore();
         await using var direct = EventLogs.Create(azurite.ConnectionString, table);
-        var storedBeforeRedelivery = await direct.GetLastIdAsync(StreamName.Parse(stream));
+        var storedBeforeRedelivery = (await direct.GetHeadAsync(StreamName.Parse(stream))).LastId;
         Assert.Equal(99, storedBeforeRedelivery);
 
         var redelivered = await ingest.IngestAsync(batch, CancellationToken.None);

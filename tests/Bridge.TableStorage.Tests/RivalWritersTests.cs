@@ -23,7 +23,7 @@ public class RivalWritersTests : IAsyncLifetime
         await using var busy = EventLogs.Create(_azurite.ConnectionString, _table);
         await using var patient = EventLogs.Create(_azurite.ConnectionString, _table);
         await busy.AppendAsync(stream, [EventLogs.Text("first")]);
-        await patient.GetLastIdAsync(stream);
+        await patient.GetHeadAsync(stream);
 
         // The busy writer keeps its pipeline full from eight callers until the patient one is done, or until it has
         // made 3,000 appends (about 600 full transactions), whichever comes first.

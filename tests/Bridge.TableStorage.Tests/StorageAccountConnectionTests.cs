@@ -56,7 +56,7 @@ public class StorageAccountConnectionTests
         var log = provider.GetRequiredService<IEventLog>();
 
         var append = await Assert.ThrowsAsync<EventLogUnavailableException>(() => log.AppendAsync(StreamName.Parse("s"), [EventLogs.Text("x")]));
-        var head = await Assert.ThrowsAsync<EventLogUnavailableException>(() => log.GetLastIdAsync(StreamName.Parse("s")));
+        var head = await Assert.ThrowsAsync<EventLogUnavailableException>(() => log.GetHeadAsync(StreamName.Parse("s")));
 
         Assert.All([append, head], failure => Assert.Contains("answered 403", failure.Message, StringComparison.Ordinal));
     }

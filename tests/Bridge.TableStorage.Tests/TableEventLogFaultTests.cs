@@ -61,7 +61,7 @@ public class TableEventLogFaultTests
 
         Assert.All(failures, failure => Assert.Contains("Retry", failure.Message, StringComparison.Ordinal));
         var afterwards = await log.AppendAsync(stream, [EventLogs.Text("2", key: "k2"), EventLogs.Text("1", key: "k1")]);
-        Assert.Equal([new AppendResult(2, false), new AppendResult(1, true)], afterwards);
-        Assert.Equal(2, await log.GetLastIdAsync(stream));
+        Assert.Equal([(2L, false), (1L, true)], afterwards.Select(result => (result.Id, result.IsDuplicate)));
+        Assert.Equal(2, (await log.GetHeadAsync(stream)).LastId);
     }
 }

@@ -7,8 +7,11 @@ namespace Bridge.Testing;
 /// <summary>An event as a browser's EventSource would dispatch it.</summary>
 public sealed record SseEvent(string LastEventId, string Type, string Data)
 {
-    /// <summary>The id as a number (Bridge's ids are numbers).</summary>
-    public long Id => long.Parse(LastEventId, System.Globalization.CultureInfo.InvariantCulture);
+    /// <summary>The id's number (Bridge's ids are <c>{number}.{epoch}</c>).</summary>
+    public long Id => long.Parse(LastEventId.Split('.')[0], System.Globalization.CultureInfo.InvariantCulture);
+
+    /// <summary>The id's epoch: empty for a stream without one.</summary>
+    public string Epoch => LastEventId.Contains('.', StringComparison.Ordinal) ? LastEventId.Split('.')[1] : string.Empty;
 }
 
 /// <summary>

@@ -88,7 +88,7 @@ internal static class ReplayScenario
         var started = Stopwatch.StartNew();
         using var response = await client.GetAsync($"/api/streams/{stream}/events?lastEventId=0", HttpCompletionOption.ResponseHeadersRead);
         await using var body = await response.Content.ReadAsStreamAsync();
-        var end = Encoding.ASCII.GetBytes($"id: {lastId}\n");
+        var end = Encoding.ASCII.GetBytes($"id: {lastId}."); // then the stream's epoch
         var buffer = new byte[256 * 1024];
         var carried = 0;
         var ids = 0;

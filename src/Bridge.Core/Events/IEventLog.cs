@@ -2,7 +2,8 @@ namespace Bridge.Events;
 
 /// <summary>
 /// The durable, ordered log of each stream's events. Implementations guarantee that ids are gap-free and in commit
-/// order even with many writers in many processes, and that an idempotency key is stored once.
+/// order even with many writers in many processes, and that an idempotency key is stored once. When storage loses
+/// acknowledged events, the writer that notices starts a new <see cref="StreamEpoch"/> before reusing their ids.
 /// </summary>
 public interface IEventLog
 {
@@ -38,9 +39,12 @@ public interface IEventLog
         IReadOnlyList<NewEvent> events,
         CancellationToken cancellationToken = default);
 
-    /// <summary>The id of the last event committed to <paramref name="stream"/>, or 0 when it has none.</summary>
+    /// <summary>
+    /// The id of the last event committed to <paramref name="stream"/> (0 when it has none), and the epoch it belongs
+    /// to. A head whose id went backwards, or whose epoch changed, means the stored history was replaced.
+    /// </summary>
     /// <exception cref="EventLogUnavailableException">Storage could not be reached.</exception>
-    Task<long> GetLastIdAsync(StreamName stream, CancellationToken cancellationToken = default);
+    Task<StreamHead> GetHeadAsync(StreamName stream, CancellationToken cancellationToken = default);
 
     /// <summary>
     /// Reads the events with ids in (<paramref name="afterId"/>, <paramref name="throughId"/>], in order, a page at a

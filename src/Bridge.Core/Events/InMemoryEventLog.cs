@@ -24,7 +24,7 @@ public sealed class InMemoryEventLog(TimeProvider time) : IEventLog
                 var key = events[i].IdempotencyKey?.Value;
                 if (key is not null && log.IdsByKey.TryGetValue(key, out var original))
                 {
-                    results[i] = new AppendResult(original, IsDuplicate: true);
+                    results[i] = new AppendResult(original, IsDuplicate: true, log.Epoch.Id);
                     continue;
                 }
 
@@ -35,7 +35,7 @@ public sealed class InMemoryEventLog(TimeProvider time) : IEventLog
                     log.IdsByKey[key] = stored.Id;
                 }
 
-                results[i] = new AppendResult(stored.Id, IsDuplicate: false);
+                results[i] = new AppendResult(stored.Id, IsDuplicate: false, log.Epoch.Id);
             }
         }
 
@@ -43,12 +43,13 @@ public sealed class InMemoryEventLog(TimeProvider time) : IEventLog
     }
 
     /// <inheritdoc />
-    public Task<long> GetLastIdAsync(StreamName stream, CancellationToken cancellationToken = default)
+    public Task<StreamHead> GetHeadAsync(StreamName stream, CancellationToken cancellationToken = default)
     {
         cancellationToken.ThrowIfCancellationRequested();
         lock (_gate)
         {
-            return Task.FromResult<long>(StreamOf(stream).Events.Count);
+            var log = StreamOf(stream);
+            return Task.FromResult(new StreamHead(log.Events.Count, log.Epoch));
         }
     }
 
@@ -87,6 +88,9 @@ public sealed class InMemoryEventLog(TimeProvider time) : IEventLog
 
     private sealed class StreamLog
     {
+        /// <summary>Memory never loses what it acknowledged, so a stream keeps its first epoch.</summary>
+        public StreamEpoch Epoch { get; } = StreamEpoch.Start();
+
         public List<StoredEvent> Events { get; } = [];
 
         public Dictionary<string, long> IdsByKey { get; } = new(StringComparer.Ordinal);

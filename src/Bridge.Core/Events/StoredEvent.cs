@@ -16,4 +16,5 @@ public sealed record StoredEvent(
 /// <summary>The outcome of appending one event.</summary>
 /// <param name="Id">The event's id: new, or the original one for a duplicate.</param>
 /// <param name="IsDuplicate">True when the idempotency key was already stored, so nothing new was written.</param>
-public readonly record struct AppendResult(long Id, bool IsDuplicate);
+/// <param name="Epoch">The name of the stream's epoch (<see cref="StreamEpoch"/>) that the id belongs to.</param>
+public readonly record struct AppendResult(long Id, bool IsDuplicate, string Epoch);

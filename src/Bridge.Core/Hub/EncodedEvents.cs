@@ -25,15 +25,15 @@ internal sealed class EncodedEvents
     /// <summary>The SSE blocks of all the events, back to back.</summary>
     public ReadOnlyMemory<byte> Frames { get; }
 
-    /// <summary>Encodes events whose ids follow one another.</summary>
-    public static EncodedEvents Encode(IReadOnlyList<StoredEvent> events)
+    /// <summary>Encodes events whose ids follow one another, in epoch <paramref name="epoch"/>.</summary>
+    public static EncodedEvents Encode(IReadOnlyList<StoredEvent> events, string epoch)
     {
         var output = new ArrayBufferWriter<byte>(Math.Max(256, events.Count * 64));
         var offsets = new int[events.Count];
         for (var i = 0; i < events.Count; i++)
         {
             offsets[i] = output.WrittenCount;
-            SseFormat.WriteEvent(output, events[i].Id, events[i].Type, events[i].Data.Span);
+            SseFormat.WriteEvent(output, events[i].Id, epoch, events[i].Type, events[i].Data.Span);
         }
 
         return new EncodedEvents(events[0].Id, output.WrittenMemory, offsets);

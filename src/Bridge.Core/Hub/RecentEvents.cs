@@ -26,6 +26,13 @@ internal sealed class RecentEvents(int capacityBytes)
         }
     }
 
+    /// <summary>Forgets every event, when the stream's history was replaced and their ids now name other events.</summary>
+    public void Clear()
+    {
+        _runs.Clear();
+        _bytes = 0;
+    }
+
     /// <summary>
     /// Collects the events after <paramref name="afterId"/> when all of them are still held; false when some are not.
     /// </summary>

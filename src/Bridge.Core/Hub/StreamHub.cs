@@ -113,11 +113,14 @@ public sealed partial class StreamHub : IHostedLifecycleService, IAsyncDisposabl
     /// Hands events this process has just committed to the stream's tail, if the stream has one here. Events need
     /// not arrive in commit order; the tail delivers them in id order.
     /// </summary>
-    public void Deliver(StreamName stream, IReadOnlyList<StoredEvent> committed)
+    /// <param name="stream">The stream they were appended to.</param>
+    /// <param name="epoch">The name of the epoch their ids belong to (<see cref="AppendResult.Epoch"/>).</param>
+    /// <param name="committed">The events, in id order.</param>
+    public void Deliver(StreamName stream, string epoch, IReadOnlyList<StoredEvent> committed)
     {
         if (_tails.TryGetValue(stream, out var tail))
         {
-            tail.OnCommitted(committed);
+            tail.OnCommitted(epoch, committed);
         }
     }
 

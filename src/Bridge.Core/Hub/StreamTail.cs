@@ -1,3 +1,4 @@
+using System.Buffers;
 using Bridge.Events;
 using Bridge.Sse;
 using Bridge.Subscribers;
@@ -15,6 +16,11 @@ namespace Bridge.Hub;
 /// and those other processes commit are found by reading the stream's head every poll interval (<see cref="RunAsync"/>).
 /// Either way each event is encoded once, its bytes are shared by all subscribers, and events go out in id order:
 /// a run that arrives ahead of the ones before it waits, briefly, for them.
+/// </para>
+/// <para>
+/// When the head shows that the stored history was replaced (its id went backwards, or its epoch changed to one that
+/// does not continue this one), every subscriber gets a <c>bridge.gap</c> event and the events of the new history
+/// from where the two part.
 /// </para>
 /// <para>
 /// The hub's clock calls <see cref="Housekeep"/> about once a second, to send heartbeats on a quiet stream and end
@@ -47,6 +53,7 @@ internal sealed partial class StreamTail
     private readonly RecentEvents _recent;                             // guarded by _gate
     private readonly SortedDictionary<long, EncodedEvents> _ahead = []; // guarded by _gate: runs waiting for earlier ones
     private long _position = -1;                                       // guarded by _gate; -1 until the first head read
+    private StreamEpoch _epoch = StreamEpoch.None;                     // guarded by _gate
     private long _lastSentTimestamp;                                   // guarded by _gate
     private long? _idleSinceTimestamp;                                 // guarded by _gate
     private long? _gapSinceTimestamp;                                  // guarded by _gate
@@ -85,6 +92,18 @@ internal sealed partial class StreamTail
             lock (_gate)
             {
                 return _position;
+            }
+        }
+    }
+
+    /// <summary>The epoch that <see cref="Position"/> belongs to.</summary>
+    public StreamEpoch Epoch
+    {
+        get
+        {
+            lock (_gate)
+            {
+                return _epoch;
             }
         }
     }
@@ -171,16 +190,22 @@ internal sealed partial class StreamTail
     }
 
     /// <summary>
-    /// Registers <paramref name="subscriber"/> for the events after <paramref name="afterId"/>. Events the tail still
-    /// holds in memory are put in <paramref name="catchUp"/>, for the caller to write first.
+    /// Registers <paramref name="subscriber"/> for the events after <paramref name="afterId"/> of epoch
+    /// <paramref name="epoch"/>. Events the tail still holds in memory are put in <paramref name="catchUp"/>, for the
+    /// caller to write first.
     /// </summary>
-    public AttachOutcome TryAttach(Subscriber subscriber, long afterId, List<Outbound> catchUp)
+    public AttachOutcome TryAttach(Subscriber subscriber, string epoch, long afterId, List<Outbound> catchUp)
     {
         lock (_gate)
         {
             if (_stopped)
             {
                 return AttachOutcome.Stopped;
+            }
+
+            if (epoch != _epoch.Id)
+            {
+                return AttachOutcome.EpochChanged;
             }
 
             if (afterId != _position && (afterId > _position || !_recent.TryCollectAfter(afterId, catchUp)))
@@ -206,16 +231,23 @@ internal sealed partial class StreamTail
     }
 
     /// <summary>
-    /// Takes events this process has just committed, in id order within the call, and delivers each run once every
-    /// event before it has been delivered.
+    /// Takes events this process has just committed in epoch <paramref name="epoch"/>, in id order within the call,
+    /// and delivers each run once every event before it has been delivered.
     /// </summary>
-    public void OnCommitted(IReadOnlyList<StoredEvent> events)
+    public void OnCommitted(string epoch, IReadOnlyList<StoredEvent> events)
     {
         foreach (var run in ContiguousRuns(events))
         {
-            var encoded = EncodedEvents.Encode(run);
+            var encoded = EncodedEvents.Encode(run, epoch);
             lock (_gate)
             {
+                if (epoch != _epoch.Id && _position >= 0 && !_stopped)
+                {
+                    // A new epoch: the poll reads the head that says how it continues this one.
+                    Wake(poll: true);
+                    return;
+                }
+
                 if (_position < 0 || _stopped || encoded.LastId <= _position)
                 {
                     continue;
@@ -263,7 +295,7 @@ internal sealed partial class StreamTail
             _subscribers.RemoveAll(subscriber => now >= subscriber.DeadlineTimestamp && EndForLifetime(subscriber));
             if (_subscribers.Count > 0 && _time.GetElapsedTime(_lastSentTimestamp) >= _heartbeatInterval)
             {
-                _subscribers.RemoveAll(subscriber => !subscriber.TryDeliver(SseFormat.Heartbeat, 0));
+                _subscribers.RemoveAll(subscriber => !subscriber.TryDeliver(SseFormat.Heartbeat, Outbound.NoEvent));
                 _lastSentTimestamp = now;
             }
 
@@ -320,10 +352,11 @@ internal sealed partial class StreamTail
     {
         try
         {
-            var head = await _log.GetLastIdAsync(Stream, running).ConfigureAwait(false);
+            var head = await _log.GetHeadAsync(Stream, running).ConfigureAwait(false);
             lock (_gate)
             {
-                _position = head;
+                _position = head.LastId;
+                _epoch = head.Epoch;
                 _lastSentTimestamp = _time.GetTimestamp();
                 _idleSinceTimestamp = _time.GetTimestamp();
             }
@@ -394,17 +427,27 @@ internal sealed partial class StreamTail
     {
         try
         {
-            var head = await _log.GetLastIdAsync(Stream, running).ConfigureAwait(false);
-            var from = Position;
-            if (head > from)
+            var head = await _log.GetHeadAsync(Stream, running).ConfigureAwait(false);
+            long from;
+            lock (_gate)
             {
-                await foreach (var page in _log.ReadAsync(Stream, from, head, running).ConfigureAwait(false))
+                if (!_stopped)
                 {
-                    var encoded = EncodedEvents.Encode(page);
+                    FollowHead(head);
+                }
+
+                from = _position;
+            }
+
+            if (head.LastId > from)
+            {
+                await foreach (var page in _log.ReadAsync(Stream, from, head.LastId, running).ConfigureAwait(false))
+                {
+                    var encoded = EncodedEvents.Encode(page, head.Epoch.Id);
                     lock (_gate)
                     {
                         // Events this process committed may have been delivered meanwhile.
-                        if (encoded.LastId > _position && !_stopped)
+                        if (encoded.LastId > _position && head.Epoch.Id == _epoch.Id && !_stopped)
                         {
                             FanOut(encoded);
                         }
@@ -431,6 +474,47 @@ internal sealed partial class StreamTail
                 LogPollFailed(exception, Stream.Value);
             }
         }
+    }
+
+    /// <summary>
+    /// Moves to the head's epoch when it changed. When the head shows that events already sent are not in the stored
+    /// history any more, every subscriber is told with a <c>bridge.gap</c> event, and the tail continues from where
+    /// the two histories part. Called under the lock.
+    /// </summary>
+    private void FollowHead(StreamHead head)
+    {
+        bool replaced;
+        long resumeAfter;
+        if (head.Epoch.Id != _epoch.Id)
+        {
+            resumeAfter = head.Epoch.ResumePoint(_epoch.Id, _position, out replaced);
+        }
+        else if (head.LastId < _position)
+        {
+            // Storage lost events and no writer has noticed yet (it starts a new epoch when it does).
+            (resumeAfter, replaced) = (head.LastId, true);
+        }
+        else
+        {
+            return;
+        }
+
+        var previous = GapNotice.Echo(_position, _epoch.Id.Length > 0 ? _epoch.Id : null, malformed: null);
+        _epoch = head.Epoch;
+        _recent.Clear();
+        _ahead.Clear();
+        _gapSinceTimestamp = null;
+        if (!replaced)
+        {
+            return;
+        }
+
+        LogHistoryReplaced(Stream.Value, previous, resumeAfter, head.Epoch.Id);
+        var notice = new ArrayBufferWriter<byte>(512);
+        GapNotice.Write(notice, GapReason.HistoryReplaced, previous, resumeAfter, head.Epoch.Id);
+        _position = resumeAfter;
+        _lastSentTimestamp = _time.GetTimestamp();
+        _subscribers.RemoveAll(subscriber => !subscriber.TryDeliver(notice.WrittenMemory, resumeAfter));
     }
 
     /// <summary>Sends a run that starts at or before the position, then every waiting run that now follows on.</summary>
@@ -463,6 +547,9 @@ internal sealed partial class StreamTail
         _subscribers.RemoveAll(subscriber => !subscriber.TryDeliver(run.Frames, run.LastId));
     }
 
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Stream {Stream}'s stored history was replaced after event {Previous} was sent; subscribers resume after {ResumeAfter} in epoch {Epoch}")]
+    private partial void LogHistoryReplaced(string stream, string? previous, long resumeAfter, string epoch);
+
     [LoggerMessage(Level = LogLevel.Warning, Message = "Could not start following stream {Stream}")]
     private partial void LogStartFailed(Exception exception, string stream);
 
@@ -484,4 +571,7 @@ internal enum AttachOutcome
 
     /// <summary>The tail stopped: get a new one from the hub.</summary>
     Stopped,
+
+    /// <summary>The stream's epoch is not the one asked for: find where the subscriber resumes in the tail's epoch.</summary>
+    EpochChanged,
 }

@@ -17,18 +17,29 @@ public sealed class EventPublisher(IEventLog log, StreamHub hub, TimeProvider ti
         ArgumentNullException.ThrowIfNull(events);
         var results = await log.AppendAsync(stream, events, cancellationToken).ConfigureAwait(false);
         var committed = new List<StoredEvent>(events.Count);
+        var epoch = string.Empty;
         var storedAt = time.GetUtcNow();
         for (var i = 0; i < events.Count; i++)
         {
-            if (!results[i].IsDuplicate)
+            if (results[i].IsDuplicate)
             {
-                committed.Add(new StoredEvent(results[i].Id, events[i].Type, events[i].Data, storedAt, events[i].IdempotencyKey?.Value));
+                continue;
             }
+
+            // A large call committed in several transactions may span a change of epoch: each epoch's events go alone.
+            if (committed.Count > 0 && results[i].Epoch != epoch)
+            {
+                hub.Deliver(stream, epoch, committed);
+                committed = [];
+            }
+
+            epoch = results[i].Epoch;
+            committed.Add(new StoredEvent(results[i].Id, events[i].Type, events[i].Data, storedAt, events[i].IdempotencyKey?.Value));
         }
 
         if (committed.Count > 0)
         {
-            hub.Deliver(stream, committed);
+            hub.Deliver(stream, epoch, committed);
         }
 
         return results;

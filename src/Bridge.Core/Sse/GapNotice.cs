@@ -13,6 +13,12 @@ public enum GapReason
 
     /// <summary>The cursor is beyond the last event, as after the stream's storage was reset.</summary>
     CursorAheadOfStream,
+
+    /// <summary>
+    /// The stream's stored history was replaced after the cursor's events were sent (storage lost acknowledged
+    /// writes), so events after <c>resumeAfter</c> that the client holds are void.
+    /// </summary>
+    HistoryReplaced,
 }
 
 /// <summary>
@@ -27,27 +33,37 @@ public static class GapNotice
     /// <param name="reason">Why the cursor was not honoured.</param>
     /// <param name="requested">The cursor as received (already shortened for echoing).</param>
     /// <param name="resumeAfter">The id after which events follow.</param>
-    public static void Write(IBufferWriter<byte> output, GapReason reason, string? requested, long resumeAfter)
+    /// <param name="epoch">The stream's epoch, which the notice's id carries.</param>
+    public static void Write(IBufferWriter<byte> output, GapReason reason, string? requested, long resumeAfter, string epoch)
     {
         var data = new ArrayBufferWriter<byte>(256);
         using (var json = new Utf8JsonWriter(data))
         {
             json.WriteStartObject();
-            json.WriteString("reason", reason == GapReason.MalformedCursor ? "malformed-cursor" : "cursor-ahead-of-stream");
+            json.WriteString("reason", reason switch
+            {
+                GapReason.MalformedCursor => "malformed-cursor",
+                GapReason.CursorAheadOfStream => "cursor-ahead-of-stream",
+                _ => "history-replaced",
+            });
             json.WriteString("requested", requested);
             json.WriteNumber("resumeAfter", resumeAfter);
-            json.WriteString(
-                "message",
-                reason == GapReason.MalformedCursor
-                    ? "The requested event id is not a non-negative integer. Events resume after the last event of the stream; reload any state built from earlier events."
-                    : "The requested event id is beyond the end of the stream. Events resume after the last event of the stream; reload any state built from earlier events.");
+            json.WriteString("message", reason switch
+            {
+                GapReason.MalformedCursor =>
+                    "The requested event id is not an event id of this stream. Events resume after the last event of the stream; reload any state built from earlier events.",
+                GapReason.CursorAheadOfStream =>
+                    "The requested event id is beyond the end of the stream. Events resume after the last event of the stream; reload any state built from earlier events.",
+                _ =>
+                    "The stream's stored history was replaced: storage lost events that had been sent. Drop the events you hold after 'resumeAfter'; the stream's events from there on follow.",
+            });
             json.WriteEndObject();
         }
 
-        SseFormat.WriteEvent(output, resumeAfter, EventType.Gap, data.WrittenSpan);
+        SseFormat.WriteEvent(output, resumeAfter, epoch, EventType.Gap, data.WrittenSpan);
     }
 
     /// <summary>The cursor as echoed in a notice.</summary>
-    internal static string? Echo(long? position, string? malformed) =>
-        malformed ?? position?.ToString(CultureInfo.InvariantCulture);
+    internal static string? Echo(long? position, string? epoch, string? malformed) =>
+        malformed ?? (epoch is null ? position?.ToString(CultureInfo.InvariantCulture) : FormattableString.Invariant($"{position}.{epoch}"));
 }

@@ -12,8 +12,8 @@ namespace Bridge.Sse;
 /// <para>Every block ends with a blank line, so a browser never holds half an event when a response ends.</para>
 /// <para>
 /// Data is split at every CR, LF and CRLF into separate <c>data:</c> lines, which a browser joins with LF. So CR and
-/// CRLF inside data arrive as LF, and no byte of the data can start a new field. Ids are numbers, and event types
-/// are validated by <see cref="EventType"/>, so neither can carry a line break.
+/// CRLF inside data arrive as LF, and no byte of the data can start a new field. Ids are a number and an epoch name of
+/// letters and digits, and event types are validated by <see cref="EventType"/>, so neither can carry a line break.
 /// </para>
 /// <para>
 /// System.Net.ServerSentEvents.SseFormatter is not used because it cannot write comments (heartbeats) and formats
@@ -30,7 +30,7 @@ public static class SseFormat
     /// the browser's last event id without dispatching an event. That id lets a client that connected without a
     /// cursor resume from the right place even if no event arrives before the response ends.
     /// </summary>
-    public static void WritePreamble(IBufferWriter<byte> output, int retryMilliseconds, long? lastEventId)
+    public static void WritePreamble(IBufferWriter<byte> output, int retryMilliseconds, long? lastEventId, string epoch)
     {
         ArgumentOutOfRangeException.ThrowIfNegative(retryMilliseconds);
         output.Write("retry: "u8);
@@ -38,20 +38,19 @@ public static class SseFormat
         output.Write("\n"u8);
         if (lastEventId is { } id)
         {
-            output.Write("id: "u8);
-            WriteNumber(output, id);
-            output.Write("\n"u8);
+            WriteId(output, id, epoch);
         }
 
         output.Write("\n"u8);
     }
 
-    /// <summary>Writes one event: <c>id:</c>, <c>event:</c> unless the type is the default, the data, a blank line.</summary>
-    public static void WriteEvent(IBufferWriter<byte> output, long id, EventType type, ReadOnlySpan<byte> data)
+    /// <summary>
+    /// Writes one event: <c>id:</c>, <c>event:</c> unless the type is the default, the data, a blank line. The id is
+    /// <c>{id}.{epoch}</c>, or the bare number when the stream has no epoch (<see cref="StreamEpoch"/>).
+    /// </summary>
+    public static void WriteEvent(IBufferWriter<byte> output, long id, string epoch, EventType type, ReadOnlySpan<byte> data)
     {
-        output.Write("id: "u8);
-        WriteNumber(output, id);
-        output.Write("\n"u8);
+        WriteId(output, id, epoch);
         if (!type.IsMessage)
         {
             output.Write("event: "u8);
@@ -96,6 +95,19 @@ public static class SseFormat
             var isCrLf = data[lineEnd] == '\r' && lineEnd + 1 < data.Length && data[lineEnd + 1] == '\n';
             data = data[(lineEnd + (isCrLf ? 2 : 1))..];
         }
+    }
+
+    private static void WriteId(IBufferWriter<byte> output, long id, string epoch)
+    {
+        output.Write("id: "u8);
+        WriteNumber(output, id);
+        if (epoch.Length > 0)
+        {
+            output.Write("."u8);
+            WriteAscii(output, epoch);
+        }
+
+        output.Write("\n"u8);
     }
 
     private static void WriteNumber(IBufferWriter<byte> output, long value)

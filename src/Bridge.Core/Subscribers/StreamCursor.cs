@@ -1,3 +1,4 @@
+using System.Buffers;
 using System.Globalization;
 
 namespace Bridge.Subscribers;
@@ -13,9 +14,12 @@ public readonly record struct StreamCursor
     /// <summary>The longest raw cursor echoed back in a gap notice.</summary>
     private const int MaxEchoLength = 128;
 
-    private StreamCursor(long? position, string? malformed)
+    private static readonly SearchValues<char> EpochCharacters = SearchValues.Create("abcdefghijklmnopqrstuvwxyz0123456789");
+
+    private StreamCursor(long? position, string? epoch, string? malformed)
     {
         Position = position;
+        Epoch = epoch;
         Malformed = malformed;
     }
 
@@ -25,6 +29,12 @@ public readonly record struct StreamCursor
     /// <summary>The last id the client holds, when the cursor is a valid id.</summary>
     public long? Position { get; }
 
+    /// <summary>
+    /// The stream epoch the id belongs to (<see cref="Events.StreamEpoch"/>); null for a bare id, which is taken to be
+    /// in the stream's current epoch.
+    /// </summary>
+    public string? Epoch { get; }
+
     /// <summary>The cursor as received (shortened), when it is not a valid id.</summary>
     public string? Malformed { get; }
 
@@ -33,7 +43,8 @@ public readonly record struct StreamCursor
 
     /// <summary>
     /// Reads the cursor. The header wins over the query parameter; an empty value counts as absent. A valid cursor is
-    /// a non-negative decimal integer of ASCII digits; anything else is malformed.
+    /// an event's id as Bridge sends it: a non-negative decimal integer of ASCII digits, then optionally a dot and the
+    /// epoch (1 to 16 lowercase ASCII letters and digits). Anything else is malformed.
     /// </summary>
     public static StreamCursor From(string? lastEventIdHeader, string? queryValue)
     {
@@ -43,9 +54,17 @@ public readonly record struct StreamCursor
             return None;
         }
 
-        return raw.AsSpan().ContainsAnyExceptInRange('0', '9') ||
-               !long.TryParse(raw, NumberStyles.None, CultureInfo.InvariantCulture, out var position)
-            ? new StreamCursor(null, raw.Length > MaxEchoLength ? raw[..MaxEchoLength] : raw)
-            : new StreamCursor(position, null);
+        var dot = raw.IndexOf('.', StringComparison.Ordinal);
+        var number = dot < 0 ? raw.AsSpan() : raw.AsSpan(0, dot);
+        var epoch = dot < 0 ? null : raw[(dot + 1)..];
+        return !number.IsEmpty && !number.ContainsAnyExceptInRange('0', '9') &&
+               long.TryParse(number, NumberStyles.None, CultureInfo.InvariantCulture, out var position) &&
+               (epoch is null || IsEpoch(epoch))
+            ? new StreamCursor(position, epoch, null)
+            : new StreamCursor(null, null, raw.Length > MaxEchoLength ? raw[..MaxEchoLength] : raw);
     }
+
+    private static bool IsEpoch(string epoch) =>
+        epoch.Length is > 0 and <= Events.StreamEpoch.MaxIdLength &&
+        !epoch.AsSpan().ContainsAnyExcept(EpochCharacters);
 }

@@ -2,8 +2,14 @@ using System.Threading.Tasks.Sources;
 
 namespace Bridge.Subscribers;
 
-/// <summary>SSE bytes on their way to one client, and the id of the last event they carry (0 for a heartbeat).</summary>
-internal readonly record struct Outbound(ReadOnlyMemory<byte> Bytes, long LastId);
+/// <summary>
+/// SSE bytes on their way to one client, and the id they leave the client's cursor at (<see cref="NoEvent"/> for a
+/// heartbeat, which leaves it alone).
+/// </summary>
+internal readonly record struct Outbound(ReadOnlyMemory<byte> Bytes, long LastId)
+{
+    public const long NoEvent = -1;
+}
 
 /// <summary>Why a live subscription ended.</summary>
 internal enum SubscriberEnd

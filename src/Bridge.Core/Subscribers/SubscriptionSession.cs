@@ -36,6 +36,7 @@ public sealed partial class SubscriptionSession
     private readonly Action _abortConnection;
     private readonly long _deadlineTimestamp;
     private long _lastWrittenId;
+    private string _epoch = string.Empty;
     private int _eventsWritten;
 
     internal SubscriptionSession(
@@ -206,32 +207,42 @@ public sealed partial class SubscriptionSession
 
     /// <summary>
     /// Writes the <c>retry:</c> hint, plus either the starting id (no cursor) or a <c>bridge.gap</c> event (a cursor that
-    /// cannot be honoured). Returns the id after which events are sent.
+    /// cannot be honoured). Returns the id after which events are sent, in the epoch of <see cref="_epoch"/>.
     /// </summary>
     private async Task<long> WritePreambleAsync(StreamTail tail, CancellationToken cancelled)
     {
-        var position = tail.Position;
-        if (_cursor.Position is { } requested && requested > position)
+        if (_cursor.Position is { } requested && (requested > tail.Position || (_cursor.Epoch is { } epoch && epoch != tail.Epoch.Id)))
         {
             // The tail may lag storage by one poll interval; look again before calling the cursor a gap.
             await tail.RefreshAsync(cancelled).ConfigureAwait(false);
-            position = tail.Position;
         }
 
+        var position = tail.Position;
+        _epoch = tail.Epoch.Id;
         var retry = _options.RetryMilliseconds;
         if (_cursor.IsNone)
         {
-            SseFormat.WritePreamble(_output, retry, position);
+            SseFormat.WritePreamble(_output, retry, position, _epoch);
         }
-        else if (_cursor.Position is { } cursor && cursor <= position)
+        else if (_cursor.Position is { } cursor)
         {
-            SseFormat.WritePreamble(_output, retry, lastEventId: null);
-            position = cursor;
+            SseFormat.WritePreamble(_output, retry, lastEventId: null, _epoch);
+            var resumeAfter = tail.Epoch.ResumePoint(_cursor.Epoch, cursor, out var replaced);
+            if (replaced)
+            {
+                WriteGap(GapReason.HistoryReplaced, resumeAfter);
+            }
+            else if (resumeAfter > position)
+            {
+                WriteGap(GapReason.CursorAheadOfStream, position);
+            }
+
+            position = Math.Min(resumeAfter, position);
         }
         else
         {
-            SseFormat.WritePreamble(_output, retry, lastEventId: null);
-            WriteGap(_cursor.Malformed is null ? GapReason.CursorAheadOfStream : GapReason.MalformedCursor, position);
+            SseFormat.WritePreamble(_output, retry, lastEventId: null, _epoch);
+            WriteGap(GapReason.MalformedCursor, position);
         }
 
         await FlushAsync(cancelled).ConfigureAwait(false);
@@ -240,7 +251,7 @@ public sealed partial class SubscriptionSession
 
     private void WriteGap(GapReason reason, long resumeAfter)
     {
-        GapNotice.Write(_output, reason, GapNotice.Echo(_cursor.Position, _cursor.Malformed), resumeAfter);
+        GapNotice.Write(_output, reason, GapNotice.Echo(_cursor.Position, _cursor.Epoch, _cursor.Malformed), resumeAfter, _epoch);
         _lastWrittenId = resumeAfter;
     }
 
@@ -254,7 +265,7 @@ public sealed partial class SubscriptionSession
         while (true)
         {
             held.Clear();
-            switch (tail.TryAttach(subscriber, position, held))
+            switch (tail.TryAttach(subscriber, _epoch, position, held))
             {
                 case AttachOutcome.Attached:
                     foreach (var outbound in held)
@@ -271,13 +282,26 @@ public sealed partial class SubscriptionSession
                     tail = await _hub.GetTailAsync(_stream, cancelled).ConfigureAwait(false);
                     break;
 
+                case AttachOutcome.EpochChanged:
+                    // The stored history was replaced while this response was being written.
+                    var epoch = tail.Epoch;
+                    var resumeAfter = epoch.ResumePoint(_epoch, position, out var replaced);
+                    _epoch = epoch.Id;
+                    if (replaced)
+                    {
+                        position = resumeAfter;
+                        WriteGap(GapReason.HistoryReplaced, position);
+                    }
+
+                    break;
+
                 case AttachOutcome.Behind when position > tail.Position:
-                    // Only when storage went backwards under a new tail (the stream was deleted or restored).
+                    // Only when storage lost events this response already sent, and no writer has started a new epoch yet.
                     await tail.RefreshAsync(cancelled).ConfigureAwait(false);
-                    if (position > tail.Position)
+                    if (position > tail.Position && tail.Epoch.Id == _epoch)
                     {
                         position = tail.Position;
-                        WriteGap(GapReason.CursorAheadOfStream, position);
+                        WriteGap(GapReason.HistoryReplaced, position);
                     }
 
                     break;
@@ -287,7 +311,7 @@ public sealed partial class SubscriptionSession
                     {
                         foreach (var stored in page)
                         {
-                            SseFormat.WriteEvent(_output, stored.Id, stored.Type, stored.Data.Span);
+                            SseFormat.WriteEvent(_output, stored.Id, _epoch, stored.Type, stored.Data.Span);
                         }
 
                         _eventsWritten += page.Count;
@@ -316,9 +340,9 @@ public sealed partial class SubscriptionSession
         {
             _output.Write(outbound.Bytes.Span);
             bytes += outbound.Bytes.Length;
-            if (outbound.LastId > 0)
+            if (outbound.LastId != Outbound.NoEvent)
             {
-                _eventsWritten += (int)(outbound.LastId - _lastWrittenId);
+                _eventsWritten += (int)Math.Max(0, outbound.LastId - _lastWrittenId);
                 _lastWrittenId = outbound.LastId;
             }
         }
@@ -331,7 +355,7 @@ public sealed partial class SubscriptionSession
     {
         // A 200 that ends at once: an EventSource reconnects after the retry delay, whereas a 5xx would stop it for good.
         LogStorageUnavailable(exception, _stream.Value);
-        SseFormat.WritePreamble(_output, _options.RetryMilliseconds, lastEventId: null);
+        SseFormat.WritePreamble(_output, _options.RetryMilliseconds, lastEventId: null, epoch: string.Empty);
         SseFormat.WriteComment(_output, "storage is unavailable; reconnect after the retry delay");
         await FlushAsync().ConfigureAwait(false);
     }

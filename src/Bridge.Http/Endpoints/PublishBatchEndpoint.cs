@@ -59,7 +59,7 @@ public sealed class PublishBatchEndpoint(
         }
 
         return TypedResults.Json(
-            new PublishBatchResponse(name.Value, [.. results.Select(result => new PublishBatchResult(result.Id, result.IsDuplicate))]),
+            new PublishBatchResponse(name.Value, [.. results.Select(PublishBatchResult.From)]),
             System.Text.Json.JsonSerializerOptions.Web,
             statusCode: results.All(result => result.IsDuplicate) ? StatusCodes.Status200OK : StatusCodes.Status201Created);
     }

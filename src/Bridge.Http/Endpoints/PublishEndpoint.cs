@@ -63,7 +63,7 @@ public sealed class PublishEndpoint(EventRules rules, HttpPublisher publisher, I
         }
 
         return TypedResults.Json(
-            new PublishResponse(name.Value, results[0].Id),
+            new PublishResponse(name.Value, results[0].Id, PublishBatchResult.EventIdOf(results[0])),
             System.Text.Json.JsonSerializerOptions.Web,
             statusCode: results[0].IsDuplicate ? StatusCodes.Status200OK : StatusCodes.Status201Created);
     }

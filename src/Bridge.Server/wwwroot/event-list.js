@@ -1,5 +1,6 @@
 // The list of received events and its counters, shared by the EventSource demo and the fetch() example.
-// Each item shows the id, type, time received and data; a bridge.gap notice is highlighted and explained.
+// Each item shows the id's number (its epoch, which names the stream's history, in a tooltip), type, time received and
+// data; a bridge.gap notice is highlighted and explained.
 
 const $ = (id) => document.getElementById(id);
 let received = 0;
@@ -9,12 +10,16 @@ export function showEvent({ lastEventId, type, data }) {
   $('received').textContent = String(received);
   $('last-id').textContent = lastEventId || '—';
 
+  const [number, epoch = ''] = lastEventId.split('.');
   const item = document.createElement('li');
-  item.dataset.id = lastEventId;
+  item.dataset.id = number;
+  item.dataset.epoch = epoch;
   item.dataset.type = type;
   const meta = document.createElement('div');
   meta.className = 'meta';
-  meta.append(tag('id', `#${lastEventId}`), tag('type', type), tag('time', new Date().toLocaleTimeString()));
+  const id = tag('id', `#${number}`);
+  id.title = epoch ? `Event ${number} of epoch ${epoch}` : `Event ${number}`;
+  meta.append(id, tag('type', type), tag('time', new Date().toLocaleTimeString()));
   const body = document.createElement('pre');
   body.className = 'data';
   body.textContent = data;

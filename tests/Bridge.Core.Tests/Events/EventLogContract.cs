@@ -26,7 +26,7 @@ public abstract class EventLogContract
     protected static async Task<List<StoredEvent>> ReadAllAsync(IEventLog log, StreamName stream)
     {
         var all = new List<StoredEvent>();
-        await foreach (var page in log.ReadAsync(stream, 0, await log.GetLastIdAsync(stream)))
+        await foreach (var page in log.ReadAsync(stream, 0, (await log.GetHeadAsync(stream)).LastId))
         {
             all.AddRange(page);
         }
@@ -45,7 +45,7 @@ public abstract class EventLogContract
 
         Assert.Equal([1L, 2L], first.Select(result => result.Id));
         Assert.Equal(3, second[0].Id);
-        Assert.Equal(3, await log.GetLastIdAsync(stream));
+        Assert.Equal(3, (await log.GetHeadAsync(stream)).LastId);
         var stored = await ReadAllAsync(log, stream);
         Assert.Equal(["a", "b", "c\r\nd"], stored.Select(e => Encoding.UTF8.GetString(e.Data.Span)));
         Assert.Equal(["message", "letter", "message"], stored.Select(e => e.Type.Value));
@@ -57,7 +57,7 @@ public abstract class EventLogContract
     {
         var stream = NewStream("empty");
 
-        Assert.Equal(0, await Log.GetLastIdAsync(stream));
+        Assert.Equal(0, (await Log.GetHeadAsync(stream)).LastId);
         Assert.Empty(await ReadAllAsync(Log, stream));
     }
 
@@ -71,9 +71,11 @@ public abstract class EventLogContract
         var again = await log.AppendAsync(stream, [Text("redelivered", key: "msg-1"), Text("new", key: "msg-2")]);
         var inOneCall = await log.AppendAsync(stream, [Text("x", key: "msg-3"), Text("x again", key: "msg-3")]);
 
-        Assert.Equal(new AppendResult(1, false), first[0]);
-        Assert.Equal([new AppendResult(1, true), new AppendResult(2, false)], again);
-        Assert.Equal([new AppendResult(3, false), new AppendResult(3, true)], inOneCall);
+        var epoch = (await log.GetHeadAsync(stream)).Epoch.Id;
+        Assert.NotEmpty(epoch);
+        Assert.Equal(new AppendResult(1, false, epoch), first[0]);
+        Assert.Equal([new AppendResult(1, true, epoch), new AppendResult(2, false, epoch)], again);
+        Assert.Equal([new AppendResult(3, false, epoch), new AppendResult(3, true, epoch)], inOneCall);
         Assert.Equal(["original", "new", "x"], (await ReadAllAsync(log, stream)).Select(e => Encoding.UTF8.GetString(e.Data.Span)));
     }
 

@@ -31,17 +31,19 @@ public class StreamTailTests
         await using var response = engine.Subscribe(Stream);
         await engine.Hub.GetTailAsync(Stream, CancellationToken.None);
         var stored = new List<StoredEvent>();
+        var epoch = string.Empty;
         foreach (var text in new[] { "1", "2", "3" })
         {
-            var id = (await engine.Log.AppendAsync(Stream, [Engine.Event(text)]))[0].Id;
-            stored.Add(new StoredEvent(id, EventType.Message, System.Text.Encoding.UTF8.GetBytes(text), engine.Time.GetUtcNow(), null));
+            var result = (await engine.Log.AppendAsync(Stream, [Engine.Event(text)]))[0];
+            epoch = result.Epoch;
+            stored.Add(new StoredEvent(result.Id, EventType.Message, System.Text.Encoding.UTF8.GetBytes(text), engine.Time.GetUtcNow(), null));
         }
 
         // Concurrent publishers hand their commits over in whatever order their tasks resume. The clock stands still,
         // so the tail cannot poll: whatever arrives came through Deliver.
-        engine.Hub.Deliver(Stream, [stored[2]]);
-        engine.Hub.Deliver(Stream, [stored[1]]);
-        engine.Hub.Deliver(Stream, [stored[0]]);
+        engine.Hub.Deliver(Stream, epoch, [stored[2]]);
+        engine.Hub.Deliver(Stream, epoch, [stored[1]]);
+        engine.Hub.Deliver(Stream, epoch, [stored[0]]);
 
         Assert.Equal(["1", "2", "3"], (await response.TakeAsync(3)).Select(e => e.Id));
     }

@@ -68,8 +68,8 @@ public class IngestBatchProcessorTests
         ], CancellationToken.None);
 
         Assert.All(outcomes, outcome => Assert.Equal(SettleAction.Complete, outcome.Action));
-        Assert.Equal(1, await engine.Log.GetLastIdAsync(StreamName.Parse("fallback")));
-        Assert.Equal(1, await engine.Log.GetLastIdAsync(StreamName.Parse("named")));
+        Assert.Equal(1, (await engine.Log.GetHeadAsync(StreamName.Parse("fallback"))).LastId);
+        Assert.Equal(1, (await engine.Log.GetHeadAsync(StreamName.Parse("named"))).LastId);
     }
 
     [Fact]
@@ -110,7 +110,7 @@ public class IngestBatchProcessorTests
     private static async Task<List<StoredEvent>> ReadAsync(IEventLog log, StreamName stream)
     {
         var all = new List<StoredEvent>();
-        await foreach (var page in log.ReadAsync(stream, 0, await log.GetLastIdAsync(stream)))
+        await foreach (var page in log.ReadAsync(stream, 0, (await log.GetHeadAsync(stream)).LastId))
         {
             all.AddRange(page);
         }

@@ -32,8 +32,9 @@ public class EventPublisherTests
         var first = await engine.Publisher.PublishAsync(Stream, [Engine.Event("a", key: "k1")], CancellationToken.None);
         var again = await engine.Publisher.PublishAsync(Stream, [Engine.Event("a again", key: "k1"), Engine.Event("b", key: "k2")], CancellationToken.None);
 
-        Assert.Equal([new AppendResult(1, false)], first);
-        Assert.Equal([new AppendResult(1, true), new AppendResult(2, false)], again);
+        var epoch = first[0].Epoch;
+        Assert.Equal([new AppendResult(1, false, epoch)], first);
+        Assert.Equal([new AppendResult(1, true, epoch), new AppendResult(2, false, epoch)], again);
         Assert.Equal(["a", "b"], (await response.TakeAsync(2)).Select(e => e.Data));
     }
 

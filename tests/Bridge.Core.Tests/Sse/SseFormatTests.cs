@@ -58,14 +58,16 @@ public class SseFormatTests
     [Fact]
     public void The_preamble_sets_the_retry_time_and_optionally_the_last_event_id_without_dispatching()
     {
-        var withId = Write(output => SseFormat.WritePreamble(output, 2500, 17));
-        var withoutId = Write(output => SseFormat.WritePreamble(output, 3000, null));
+        var withId = Write(output => SseFormat.WritePreamble(output, 2500, 17, "k3m9x2ab"));
+        var withoutId = Write(output => SseFormat.WritePreamble(output, 3000, null, "k3m9x2ab"));
+        var withoutEpoch = Write(output => SseFormat.WritePreamble(output, 3000, 17, string.Empty));
 
-        Assert.Equal("retry: 2500\nid: 17\n\n", withId);
+        Assert.Equal("retry: 2500\nid: 17.k3m9x2ab\n\n", withId);
         Assert.Equal("retry: 3000\n\n", withoutId);
+        Assert.Equal("retry: 3000\nid: 17\n\n", withoutEpoch);
         var parser = SseParser.Create(new MemoryStream(Encoding.UTF8.GetBytes(withId)));
         Assert.Empty(parser.Enumerate());
-        Assert.Equal("17", parser.LastEventId);
+        Assert.Equal("17.k3m9x2ab", parser.LastEventId);
         Assert.Equal(TimeSpan.FromMilliseconds(2500), parser.ReconnectionInterval);
     }
 
@@ -88,7 +90,7 @@ public class SseFormatTests
     }
 
     private static string Event(long id, EventType type, string data) =>
-        Write(output => SseFormat.WriteEvent(output, id, type, Encoding.UTF8.GetBytes(data)));
+        Write(output => SseFormat.WriteEvent(output, id, string.Empty, type, Encoding.UTF8.GetBytes(data)));
 
     private static string Write(Action<IBufferWriter<byte>> write)
     {

@@ -16,6 +16,19 @@ public class StreamCursorTests
         Assert.Equal(expected, StreamCursor.From(header, query).Position);
     }
 
+    [Theory]
+    [InlineData("42.k3m9x2ab", 42L, "k3m9x2ab")]
+    [InlineData("0.z", 0L, "z")]
+    [InlineData("7", 7L, null)]
+    public void An_id_as_Bridge_sends_it_carries_the_number_and_the_epoch(string raw, long position, string? epoch)
+    {
+        var cursor = StreamCursor.From(raw, null);
+
+        Assert.Equal(position, cursor.Position);
+        Assert.Equal(epoch, cursor.Epoch);
+        Assert.Null(cursor.Malformed);
+    }
+
     [Fact]
     public void No_cursor_at_all_is_none()
     {
@@ -27,7 +40,12 @@ public class StreamCursorTests
     [InlineData("abc")]
     [InlineData("-1")]
     [InlineData("+5")]
-    [InlineData("1.5")]
+    [InlineData("1.")]
+    [InlineData(".k3m9x2ab")]
+    [InlineData("1.K3M9X2AB")]
+    [InlineData("1.k3m9.x2ab")]
+    [InlineData("1.abcdefghijklmnopq")]
+    [InlineData("1.k3m-x2ab")]
     [InlineData(" 5")]
     [InlineData("5,6")]
     [InlineData("9223372036854775808")]

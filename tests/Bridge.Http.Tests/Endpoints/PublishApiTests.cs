@@ -36,9 +36,11 @@ public class PublishApiTests : IAsyncLifetime
         Assert.Equal(HttpStatusCode.Created, created.StatusCode);
         Assert.Equal(HttpStatusCode.OK, duplicate.StatusCode);
         Assert.Equal(HttpStatusCode.Created, second.StatusCode);
-        Assert.Equal($$"""{"stream":"{{stream}}","id":1}""", await created.Content.ReadAsStringAsync());
-        Assert.Equal($$"""{"stream":"{{stream}}","id":1}""", await duplicate.Content.ReadAsStringAsync());
-        Assert.Equal($$"""{"stream":"{{stream}}","id":2}""", await second.Content.ReadAsStringAsync());
+        var epoch = (await created.Content.ReadFromJsonAsync<System.Text.Json.JsonElement>()).GetProperty("eventId").GetString()!.Split('.')[1];
+        Assert.Matches("^[a-z0-9]{8}$", epoch);
+        Assert.Equal($$"""{"stream":"{{stream}}","id":1,"eventId":"1.{{epoch}}"}""", await created.Content.ReadAsStringAsync());
+        Assert.Equal($$"""{"stream":"{{stream}}","id":1,"eventId":"1.{{epoch}}"}""", await duplicate.Content.ReadAsStringAsync());
+        Assert.Equal($$"""{"stream":"{{stream}}","id":2,"eventId":"2.{{epoch}}"}""", await second.Content.ReadAsStringAsync());
     }
 
     [Fact]
@@ -217,8 +219,8 @@ public class PublishApiTests : IAsyncLifetime
         return await Client.SendAsync(request);
     }
 
-    private Task<long> LastIdAsync(string stream) =>
-        _server.Services.GetRequiredService<IEventLog>().GetLastIdAsync(StreamName.Parse(stream));
+    private async Task<long> LastIdAsync(string stream) =>
+        (await _server.Services.GetRequiredService<IEventLog>().GetHeadAsync(StreamName.Parse(stream))).LastId;
 
     /// <summary>A stream whose length HttpClient cannot know, so the body is sent chunked.</summary>
     private sealed class UnannouncedLengthStream(byte[] data) : MemoryStream(data)

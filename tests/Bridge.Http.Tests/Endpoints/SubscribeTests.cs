@@ -56,7 +56,7 @@ public class SubscribeTests : IAsyncLifetime
         await Api.PublishIdAsync(Client, stream, "new");
 
         var received = await next;
-        Assert.Equal(("3", "new"), (received!.LastEventId, received.Data));
+        Assert.Equal((3L, "new"), (received!.Id, received.Data));
         Assert.Equal(1234, connection.RetryMilliseconds);
     }
 
@@ -75,7 +75,7 @@ public class SubscribeTests : IAsyncLifetime
         var live = await connection.ReadEventAsync(Waits.Within(10));
 
         Assert.Equal(["e1", "e2", "e3", "e4"], replayed.Append(live!).Select(e => e.Data));
-        Assert.Equal(["1", "2", "3", "4"], replayed.Append(live!).Select(e => e.LastEventId));
+        Assert.Equal([1L, 2, 3, 4], replayed.Append(live!).Select(e => e.Id));
     }
 
     [Fact]
@@ -90,8 +90,8 @@ public class SubscribeTests : IAsyncLifetime
         await using var byHeader = await SseConnection.OpenAsync(Client, $"/api/streams/{stream}/events?lastEventId=0", lastEventId: "2");
         await using var byQuery = await SseConnection.OpenAsync(Client, $"/api/streams/{stream}/events?lastEventId=3");
 
-        Assert.Equal(["3", "4"], (await byHeader.ReadEventsAsync(2, Waits.Within(10))).Select(e => e.LastEventId));
-        Assert.Equal("4", (await byQuery.ReadEventAsync(Waits.Within(10)))!.LastEventId);
+        Assert.Equal([3L, 4], (await byHeader.ReadEventsAsync(2, Waits.Within(10))).Select(e => e.Id));
+        Assert.Equal(4, (await byQuery.ReadEventAsync(Waits.Within(10)))!.Id);
     }
 
     [Theory]
@@ -111,12 +111,12 @@ public class SubscribeTests : IAsyncLifetime
 
         Assert.Equal(HttpStatusCode.OK, connection.Response.StatusCode);
         Assert.Equal("bridge.gap", gap!.Type);
-        Assert.Equal("2", gap.LastEventId);
+        Assert.Equal(2, gap.Id);
         using var data = JsonDocument.Parse(gap.Data);
         Assert.Equal(reason, data.RootElement.GetProperty("reason").GetString());
         Assert.Equal(cursor, data.RootElement.GetProperty("requested").GetString());
         Assert.Equal(2, data.RootElement.GetProperty("resumeAfter").GetInt64());
-        Assert.Equal(("3", "e3"), (next!.LastEventId, next.Data));
+        Assert.Equal((3L, "e3"), (next!.Id, next.Data));
     }
 
     [Fact]

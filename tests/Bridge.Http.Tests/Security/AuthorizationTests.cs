@@ -48,7 +48,7 @@ public class AuthorizationTests : IAsyncLifetime
         Assert.Equal(HttpStatusCode.OK, connection.Response.StatusCode);
         Assert.Equal(HttpStatusCode.Unauthorized, publish.StatusCode);
         Assert.Equal(HttpStatusCode.Created, publishWithToken.StatusCode);
-        Assert.Equal("1", (await connection.ReadEventAsync(Waits.Within(10)))!.LastEventId);
+        Assert.Equal(1, (await connection.ReadEventAsync(Waits.Within(10)))!.Id);
     }
 
     [Theory]

@@ -73,7 +73,7 @@ internal sealed class HostileInputs(string run, string token)
     {
         // A cursor that is not a valid id is answered with 200 and a bridge.gap event naming it: a browser would stop
         // for good on any other status. (README, "Subscribing".)
-        string[] malformed = ["-1", "abc", "1e3", "0x10", "99999999999999999999", "1.5", "+1", "\u0661", "1 2", "'; DROP", new string('9', 1000)];
+        string[] malformed = ["-1", "abc", "1e3", "0x10", "99999999999999999999", "1.5.5", "1.X", "1.", ".abc", "+1", "\u0661", "1 2", "'; DROP", new string('9', 1000)];
         foreach (var cursor in malformed)
         {
             yield return Subscribe("cursor header", Shorten(cursor), cursor, inQuery: false, "malformed-cursor");
@@ -88,6 +88,13 @@ internal sealed class HostileInputs(string run, string token)
         foreach (var ahead in new[] { "9223372036854775807", "5" })
         {
             yield return Subscribe("cursor header", $"{ahead} (beyond the stream's end)", ahead, inQuery: false, "cursor-ahead-of-stream");
+        }
+
+        // A well-formed id of an epoch the stream never had (forged, or from a history storage lost) is not this
+        // stream's history: the client is told to drop what it holds and gets the stream from its start.
+        foreach (var foreign in new[] { "3.forged", "1.5" })
+        {
+            yield return Subscribe("cursor header", $"{foreign} (an epoch the stream never had)", foreign, inQuery: false, "history-replaced");
         }
 
         yield return new HostileInput("cursor query", "10,000 characters (request line too long)", Get($"/api/streams/{NewStream()}/events?lastEventId={new string('1', 10_000)}"), [UriTooLong]);
