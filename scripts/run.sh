@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # Runs Bridge on this machine: Azurite (installed and started if needed), the local Service Bus endpoint
 # (tools/Bridge.LocalServiceBus, serving the topic and subscriptions of its Config.json) and the standalone server
-# consuming that topic, then prints the demo page's URL. Ctrl-C stops what this script started; Azurite's data stays
-# in .azurite/, while the local Service Bus endpoint keeps messages in memory only.
+# consuming that topic, then prints the demo page's URL. Ctrl-C or SIGTERM stops what this script started (started
+# with & from another script, bash ignores SIGINT for it, so use SIGTERM there); Azurite's data stays in .azurite/,
+# while the local Service Bus endpoint keeps messages in memory only. It builds only when a source file changed.
 #   BRIDGE_PORT      the server's port on 127.0.0.1 (default 5080)
 #   AZURITE_PORT     the Table service port to use or start (default 10002, what UseDevelopmentStorage=true means)
 #   SERVICEBUS_PORT  the local Service Bus endpoint's port to use or start (default 5672, as Microsoft's emulator)
@@ -40,10 +41,18 @@ else
   azurite_answers "$azurite_port" || { echo "Azurite did not start; see .azurite/azurite.log" >&2; exit 1; }
 fi
 
-echo "==> Building the server, the local Service Bus endpoint and the publish tool"
-for project in src/Bridge.Server tools/Bridge.LocalServiceBus tools/Bridge.Publish; do
-  dotnet build "$project" -c Release -nologo -v quiet -clp:ErrorsOnly
-done
+# Even with nothing to do, building takes half a minute; skip it unless something was changed since the last one.
+build_stamp=src/Bridge.Server/bin/run-build.stamp
+if [[ -f "$build_stamp" && -z "$(find src tools Directory.Build.props Directory.Packages.props global.json \
+      -newer "$build_stamp" -not -path '*/bin/*' -not -path '*/obj/*' -print -quit)" ]]; then
+  echo "==> Nothing changed since the last build (delete $build_stamp to force one)"
+else
+  echo "==> Building the server, the local Service Bus endpoint and the publish tool"
+  for project in src/Bridge.Server tools/Bridge.LocalServiceBus tools/Bridge.Publish; do
+    dotnet build "$project" -c Release -nologo -v quiet -clp:ErrorsOnly
+  done
+  touch "$build_stamp"
+fi
 
 if tcp_answers "$servicebus_port"; then
   echo "==> Using the Service Bus endpoint already listening on port $servicebus_port"

@@ -30,9 +30,17 @@ public sealed class EventRules(IOptions<EventRulesOptions> options)
         return true;
     }
 
-    /// <summary>Validates an event type chosen by a publisher; null or empty means the default type.</summary>
+    /// <summary>Validates an event type chosen by a publisher; null means the default type, and empty is refused.</summary>
     public bool TryParseType(string? text, out EventType type, [NotNullWhen(false)] out string? error)
     {
+        if (text is { Length: 0 })
+        {
+            // Absent (null) means the default type; an empty one is a mistake the publisher should hear about.
+            type = EventType.Message;
+            error = $"An event type has 1 to {Math.Min(EventType.MaxLength, _options.MaxEventTypeLength)} characters; leave the type out for the default type \"message\".";
+            return false;
+        }
+
         if (!EventType.TryParse(text, out type, out error))
         {
             return false;

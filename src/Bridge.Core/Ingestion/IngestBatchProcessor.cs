@@ -87,7 +87,8 @@ public sealed partial class IngestBatchProcessor(EventPublisher publisher, Event
             return false;
         }
 
-        if (!rules.TryParseType(message.Subject, out var type, out error))
+        // Service Bus has no way to tell an empty Subject from none; both mean the default type.
+        if (!rules.TryParseType(string.IsNullOrEmpty(message.Subject) ? null : message.Subject, out var type, out error))
         {
             rejected = DeadLetter(DeadLetterReasons.InvalidEventType, $"The subject is not a valid event type: {error}");
             return false;

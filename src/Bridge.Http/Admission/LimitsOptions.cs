@@ -15,9 +15,13 @@ public sealed class LimitsOptions
     [Range(1, 10_000_000)]
     public int MaxSubscribers { get; set; } = 20_000;
 
-    /// <summary><c>Limits__MaxSubscribersPerClient</c>: SSE responses open at once for one client address; beyond it, 429.</summary>
+    /// <summary>
+    /// <c>Limits__MaxSubscribersPerClient</c>: SSE responses open at once for one client address; beyond it, 429. High
+    /// by default because hundreds of browsers share one address behind a corporate or carrier-grade NAT; it guards
+    /// the process against one runaway client, not a user against themselves.
+    /// </summary>
     [Range(1, 10_000_000)]
-    public int MaxSubscribersPerClient { get; set; } = 100;
+    public int MaxSubscribersPerClient { get; set; } = 2_000;
 
     /// <summary>
     /// <c>Limits__TrustForwardedFor</c>: take the client's address from the last <c>X-Forwarded-For</c> entry. Set it
@@ -26,13 +30,17 @@ public sealed class LimitsOptions
     /// </summary>
     public bool TrustForwardedFor { get; set; }
 
-    /// <summary><c>Limits__PublishRequestsPerSecond</c>: publish requests each token (or, in Open mode, each address) may make per second.</summary>
+    /// <summary>
+    /// <c>Limits__PublishRequestsPerSecond</c>: publish requests each token (or, in Open mode, each address) may make
+    /// per second. Publishers are mostly backends, so the default lets one publish several thousand single events a
+    /// second; lower it where browsers hold publish tokens.
+    /// </summary>
     [Range(1, 1_000_000)]
-    public int PublishRequestsPerSecond { get; set; } = 50;
+    public int PublishRequestsPerSecond { get; set; } = 5_000;
 
     /// <summary><c>Limits__PublishBurst</c>: publish requests a token may make at once before the rate applies.</summary>
     [Range(1, 1_000_000)]
-    public int PublishBurst { get; set; } = 100;
+    public int PublishBurst { get; set; } = 5_000;
 
     /// <summary>
     /// <c>Limits__RetryAfterSeconds</c>: the Retry-After sent when a subscriber is turned away (503, 429) and when

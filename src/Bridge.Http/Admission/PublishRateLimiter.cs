@@ -33,7 +33,8 @@ public sealed class PublishRateLimiter : IDisposable
 
         return new Refusal(
             Problems.PublishRateExceeded,
-            $"A publisher may send {_limits.PublishRequestsPerSecond} publish requests per second (bursts of {_limits.PublishBurst}). Retry after the Retry-After delay.")
+            $"A publisher may send {_limits.PublishRequestsPerSecond} publish requests per second here, in bursts of up to {_limits.PublishBurst} " +
+            $"({LimitsOptions.SectionName}:{nameof(LimitsOptions.PublishRequestsPerSecond)}, {LimitsOptions.SectionName}:{nameof(LimitsOptions.PublishBurst)}). Retry after the Retry-After delay.")
         {
             RetryAfterSeconds = lease.TryGetMetadata(MetadataName.RetryAfter, out var wait) ? Math.Max(1, (int)Math.Ceiling(wait.TotalSeconds)) : _limits.RetryAfterSeconds,
         };

@@ -27,7 +27,7 @@ public sealed class SubscriberAdmission(IOptions<LimitsOptions> options)
             Interlocked.Decrement(ref _total);
             return (null, new Refusal(
                 Problems.TooManySubscribers,
-                $"This process already serves {_limits.MaxSubscribers} streams. Retry later, when another instance or this one has room.")
+                $"This process already serves {_limits.MaxSubscribers} streams ({LimitsOptions.SectionName}:{nameof(LimitsOptions.MaxSubscribers)}). Retry later, when another instance or this one has room.")
             {
                 RetryAfterSeconds = _limits.RetryAfterSeconds,
             });
@@ -39,7 +39,7 @@ public sealed class SubscriberAdmission(IOptions<LimitsOptions> options)
             Release(client);
             return (null, new Refusal(
                 Problems.TooManySubscribersPerClient,
-                $"A client address may hold {_limits.MaxSubscribersPerClient} streams at once; close some first.")
+                $"A client address may hold {_limits.MaxSubscribersPerClient} streams at once here ({LimitsOptions.SectionName}:{nameof(LimitsOptions.MaxSubscribersPerClient)}); close some first.")
             {
                 RetryAfterSeconds = _limits.RetryAfterSeconds,
             });

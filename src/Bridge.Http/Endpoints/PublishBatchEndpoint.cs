@@ -39,7 +39,9 @@ public sealed class PublishBatchEndpoint(
         }
 
         var maxBytes = options.Value.MaxBatchBytes;
-        var tooLarge = new Refusal(Problems.BatchTooLarge, $"A batch request body has at most {maxBytes} bytes.");
+        var tooLarge = new Refusal(
+            Problems.BatchTooLarge,
+            $"A batch request body has at most {maxBytes} bytes here ({PublishOptions.SectionName}:{nameof(PublishOptions.MaxBatchBytes)}).");
         var (body, bodyRefusal) = await RequestBody.ReadAsync(context, maxBytes, tooLarge, logger).ConfigureAwait(false);
         if (body is null)
         {
@@ -56,6 +58,11 @@ public sealed class PublishBatchEndpoint(
         if (results is null)
         {
             return storageRefusal!.ToResult();
+        }
+
+        if (results.FirstOrDefault(result => !result.IsDuplicate) is { Id: > 0 } firstNew)
+        {
+            context.Response.Headers.Location = PublishBatchResult.LocationOf(context, name, firstNew);
         }
 
         return TypedResults.Json(

@@ -1,4 +1,5 @@
 using Bridge.Events;
+using Microsoft.AspNetCore.Http;
 
 namespace Bridge.Http.Endpoints;
 
@@ -19,4 +20,12 @@ public sealed record PublishBatchResult(long Id, bool Duplicate, string EventId)
     /// <summary>The id as the event's SSE <c>id:</c> field carries it.</summary>
     public static string EventIdOf(AppendResult result) =>
         result.Epoch.Length > 0 ? FormattableString.Invariant($"{result.Id}.{result.Epoch}") : FormattableString.Invariant($"{result.Id}");
+
+    /// <summary>
+    /// The <c>Location</c> of a 201: the stream's events from <paramref name="firstNew"/> on, that is, a subscription
+    /// whose cursor is the id just before it.
+    /// </summary>
+    public static string LocationOf(HttpContext context, StreamName stream, AppendResult firstNew) =>
+        $"{context.Request.PathBase}/{BridgeRoutes.Prefix}/streams/{Uri.EscapeDataString(stream.Value)}/events" +
+        $"?lastEventId={EventIdOf(firstNew with { Id = firstNew.Id - 1 })}";
 }

@@ -33,7 +33,7 @@ public sealed class PublishEndpoint(EventRules rules, HttpPublisher publisher, I
             return new Refusal(Problems.InvalidEventType, "Give the 'type' query parameter at most once.").ToResult();
         }
 
-        if (!rules.TryParseType(types.ToString(), out var type, out var typeError))
+        if (!rules.TryParseType(types.Count == 0 ? null : types.ToString(), out var type, out var typeError))
         {
             return new Refusal(Problems.InvalidEventType, typeError).ToResult();
         }
@@ -60,6 +60,11 @@ public sealed class PublishEndpoint(EventRules rules, HttpPublisher publisher, I
         if (results is null)
         {
             return storageRefusal!.ToResult();
+        }
+
+        if (!results[0].IsDuplicate)
+        {
+            context.Response.Headers.Location = PublishBatchResult.LocationOf(context, name, results[0]);
         }
 
         return TypedResults.Json(

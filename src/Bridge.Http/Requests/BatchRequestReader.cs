@@ -33,7 +33,7 @@ public sealed class BatchRequestReader(EventRules rules, IOptions<PublishOptions
         }
         catch (JsonException exception)
         {
-            return (null, new Refusal(Problems.InvalidBatch, $"The body is not valid JSON for a batch: {exception.Message}"));
+            return (null, ShapeRefusal(exception));
         }
 
         if (request?.Events is not { Count: > 0 } items)
@@ -43,7 +43,9 @@ public sealed class BatchRequestReader(EventRules rules, IOptions<PublishOptions
 
         if (items.Count > _options.MaxBatchEvents)
         {
-            return (null, new Refusal(Problems.BatchTooLarge, $"A batch holds at most {_options.MaxBatchEvents} events; this one has {items.Count}."));
+            return (null, new Refusal(
+                Problems.BatchTooLarge,
+                $"A batch holds at most {_options.MaxBatchEvents} events here ({PublishOptions.SectionName}:{nameof(PublishOptions.MaxBatchEvents)}); this one has {items.Count}."));
         }
 
         var events = new List<NewEvent>(items.Count);
@@ -63,6 +65,32 @@ public sealed class BatchRequestReader(EventRules rules, IOptions<PublishOptions
         return errors.Count == 0
             ? (events, null)
             : (null, new Refusal(Problems.InvalidBatch, $"{errors.Count} of the {items.Count} events are not valid; nothing was stored.") { Errors = errors });
+    }
+
+    /// <summary>
+    /// A body that is not JSON, or JSON of another shape, in the batch's own terms: the serializer's message names
+    /// .NET types, so only its position is used.
+    /// </summary>
+    private static Refusal ShapeRefusal(JsonException exception)
+    {
+        var path = exception.Path is { Length: > 2 } jsonPath && jsonPath.StartsWith("$.", StringComparison.Ordinal) ? jsonPath[2..] : null;
+        if (path is null || !exception.Message.Contains("could not be converted", StringComparison.Ordinal))
+        {
+            return new Refusal(
+                Problems.InvalidBatch,
+                $"The body is not valid JSON (line {exception.LineNumber + 1}, byte {exception.BytePositionInLine + 1}). It must be {{\"events\": [ … ]}}.");
+        }
+
+        var expected = path switch
+        {
+            "events" => "an array of events",
+            _ when path.EndsWith(']') => "an event: an object with \"data\" and optionally \"type\" and \"idempotencyKey\"",
+            _ => "a string",
+        };
+        return new Refusal(Problems.InvalidBatch, $"The body is not a batch: \"{path}\" must be {expected}.")
+        {
+            Errors = new Dictionary<string, string[]> { [path] = [$"Must be {expected}."] },
+        };
     }
 
     private bool TryCreateEvent(
@@ -103,10 +131,16 @@ public sealed class BatchRequestReader(EventRules rules, IOptions<PublishOptions
         }
 
         field = "data";
+        if (item.Data is null)
+        {
+            problem = "Each event needs \"data\", a string (\"\" for an event without data).";
+            return false;
+        }
+
         byte[] data;
         try
         {
-            data = StrictUtf8.GetBytes(item.Data ?? string.Empty);
+            data = StrictUtf8.GetBytes(item.Data);
         }
         catch (EncoderFallbackException)
         {

@@ -24,7 +24,9 @@ public class LimitsTests
         {
             Assert.Equal(HttpStatusCode.ServiceUnavailable, refused.Response.StatusCode);
             Assert.Equal(TimeSpan.FromSeconds(7), refused.Response.Headers.RetryAfter?.Delta);
-            Assert.Equal("urn:bridge:problem:too-many-subscribers", (await Api.ProblemAsync(refused.Response)).GetProperty("type").GetString());
+            var problem = await Api.ProblemAsync(refused.Response);
+            Assert.Equal("urn:bridge:problem:too-many-subscribers", problem.GetProperty("type").GetString());
+            Assert.Contains("Limits:MaxSubscribers", problem.GetProperty("detail").GetString(), StringComparison.Ordinal);
         }
 
         await first.DisposeAsync();
@@ -55,7 +57,9 @@ public class LimitsTests
         using var someoneElse = await OpenAs("203.0.113.2");
 
         Assert.Equal([HttpStatusCode.OK, HttpStatusCode.OK, HttpStatusCode.TooManyRequests, HttpStatusCode.OK], new[] { first.StatusCode, second.StatusCode, third.StatusCode, someoneElse.StatusCode });
-        Assert.Equal("urn:bridge:problem:too-many-subscribers-per-client", (await Api.ProblemAsync(third)).GetProperty("type").GetString());
+        var problem = await Api.ProblemAsync(third);
+        Assert.Equal("urn:bridge:problem:too-many-subscribers-per-client", problem.GetProperty("type").GetString());
+        Assert.Contains("Limits:MaxSubscribersPerClient", problem.GetProperty("detail").GetString(), StringComparison.Ordinal);
         Assert.NotNull(third.Headers.RetryAfter);
     }
 
@@ -106,7 +110,9 @@ public class LimitsTests
         {
             Assert.Equal(HttpStatusCode.TooManyRequests, refused.StatusCode);
             Assert.True(refused.Headers.RetryAfter?.Delta >= TimeSpan.FromSeconds(1));
-            Assert.Equal("urn:bridge:problem:publish-rate-exceeded", (await Api.ProblemAsync(refused)).GetProperty("type").GetString());
+            var problem = await Api.ProblemAsync(refused);
+            Assert.Equal("urn:bridge:problem:publish-rate-exceeded", problem.GetProperty("type").GetString());
+            Assert.Contains("Limits:PublishRequestsPerSecond", problem.GetProperty("detail").GetString(), StringComparison.Ordinal);
         }
 
         Assert.All(statuses.Take(3), status => Assert.Equal(HttpStatusCode.Created, status));
@@ -114,6 +120,47 @@ public class LimitsTests
         Assert.Equal(HttpStatusCode.Created, other.StatusCode);
         var stored = (await server.Services.GetRequiredService<Bridge.Events.IEventLog>().GetHeadAsync(Bridge.Events.StreamName.Parse(stream), Waits.Within(10))).LastId;
         Assert.Equal(statuses.Count(status => status == HttpStatusCode.Created) + 1, stored);
+    }
+
+    [Fact]
+    public async Task On_default_limits_a_backend_publishing_from_8_threads_gets_no_429_and_1000_browsers_share_one_address()
+    {
+        // Test servers lift these limits for load generators; put back the shipped defaults.
+        var shipped = new LimitsOptions();
+        await using var server = await ApiTestServer.StartAsync(
+            ("Limits:MaxSubscribersPerClient", $"{shipped.MaxSubscribersPerClient}"),
+            ("Limits:PublishRequestsPerSecond", $"{shipped.PublishRequestsPerSecond}"),
+            ("Limits:PublishBurst", $"{shipped.PublishBurst}"));
+        var stream = TestNames.Stream("backend");
+
+        var statuses = await Task.WhenAll(Enumerable.Range(0, 8).Select(thread => Task.Run(async () =>
+        {
+            var mine = new List<HttpStatusCode>();
+            for (var i = 0; i < 40; i++)
+            {
+                using var response = await Api.PublishAsync(server.Client, stream, $"{thread}-{i}");
+                mine.Add(response.StatusCode);
+            }
+
+            return mine;
+        })));
+
+        Assert.All(statuses.SelectMany(mine => mine), status => Assert.Equal(HttpStatusCode.Created, status));
+        var url = $"/api/streams/{TestNames.Stream("behind-nat")}/events";
+        var subscribers = new List<HttpResponseMessage>();
+        try
+        {
+            for (var i = 0; i < 1000; i++)
+            {
+                subscribers.Add(await server.Client.GetAsync(url, HttpCompletionOption.ResponseHeadersRead, Waits.Within(10)));
+            }
+
+            Assert.All(subscribers, subscriber => Assert.Equal(HttpStatusCode.OK, subscriber.StatusCode));
+        }
+        finally
+        {
+            subscribers.ForEach(subscriber => subscriber.Dispose());
+        }
     }
 
     [Fact]
