@@ -3,6 +3,7 @@ using Bridge.Hub;
 using Bridge.Ingestion;
 using Bridge.Publishing;
 using Bridge.Subscribers;
+using Bridge.Telemetry;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection.Extensions;
 using Microsoft.Extensions.Options;
@@ -23,6 +24,7 @@ public static class BridgeServiceCollectionExtensions
         services.AddValidatedSettings<SseOptions>(configuration, SseOptions.SectionName);
         services.AddValidatedSettings<TailOptions>(configuration, TailOptions.SectionName);
         services.TryAddSingleton(TimeProvider.System);
+        services.AddBridgeMetrics();
         services.TryAddSingleton<EventRules>();
         services.TryAddSingleton<StreamHub>();
         services.TryAddSingleton<EventPublisher>();
@@ -31,6 +33,17 @@ public static class BridgeServiceCollectionExtensions
         // Stopped in reverse order: responses in replay end first, then the hub ends live responses and its tails.
         services.AddHostedService(provider => provider.GetRequiredService<StreamHub>());
         services.AddHostedService(provider => provider.GetRequiredService<SubscriptionService>());
+        return services;
+    }
+
+    /// <summary>
+    /// Registers <see cref="BridgeMetrics"/> on the host's meter factory, for the engine and for any event log that
+    /// reports to it.
+    /// </summary>
+    public static IServiceCollection AddBridgeMetrics(this IServiceCollection services)
+    {
+        services.AddMetrics();
+        services.TryAddSingleton<BridgeMetrics>();
         return services;
     }
 

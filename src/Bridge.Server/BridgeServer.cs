@@ -1,4 +1,9 @@
 using Bridge.Http.Endpoints;
+using Bridge.Telemetry;
+using OpenTelemetry;
+using OpenTelemetry.Metrics;
+using OpenTelemetry.Resources;
+using OpenTelemetry.Trace;
 using Microsoft.AspNetCore.Cors.Infrastructure;
 using Microsoft.AspNetCore.Server.Kestrel.Transport.Sockets;
 using Microsoft.Extensions.Options;
@@ -40,9 +45,14 @@ public static class BridgeServer
         builder.Services.AddValidatedSettings<CorsSettings>(builder.Configuration, CorsSettings.SectionName);
         builder.Services.AddCors();
         builder.Services.AddOptions<CorsOptions>().Configure<IOptions<CorsSettings>>((cors, settings) => cors.AddDefaultPolicy(policy => Allow(policy, settings.Value)));
+        var telemetry = AddTelemetry(builder);
         configure?.Invoke(builder);
 
         var app = builder.Build();
+        if (telemetry.PrometheusScrapeEndpoint)
+        {
+            app.MapPrometheusScrapingEndpoint();
+        }
 
         // Before routing: the API's one policy is the default, so CORS needs no endpoint; after routing, the middleware
         // would tag every request with an item that an idle SSE connection carries for its whole life (about 0.7 KB).
@@ -57,6 +67,33 @@ public static class BridgeServer
         app.UseStaticFiles();
         app.MapBridgeApi();
         return app;
+    }
+
+    /// <summary>
+    /// Bridge's meter and spans in an OpenTelemetry pipeline: exported over OTLP when <c>OTEL_EXPORTER_OTLP_ENDPOINT</c>
+    /// is set, and served for Prometheus when <see cref="TelemetrySettings.PrometheusScrapeEndpoint"/> is on.
+    /// </summary>
+    private static TelemetrySettings AddTelemetry(WebApplicationBuilder builder)
+    {
+        builder.Services.AddValidatedSettings<TelemetrySettings>(builder.Configuration, TelemetrySettings.SectionName);
+        var settings = builder.Configuration.GetSection(TelemetrySettings.SectionName).Get<TelemetrySettings>() ?? new TelemetrySettings();
+        var openTelemetry = builder.Services.AddOpenTelemetry()
+            .ConfigureResource(resource => resource.AddService("bridge"))
+            .WithMetrics(metrics =>
+            {
+                metrics.AddMeter(BridgeMetrics.MeterName);
+                if (settings.PrometheusScrapeEndpoint)
+                {
+                    metrics.AddPrometheusExporter();
+                }
+            })
+            .WithTracing(tracing => tracing.AddSource(BridgeMetrics.ActivitySourceName));
+        if (!string.IsNullOrEmpty(builder.Configuration[TelemetrySettings.OtlpEndpointVariable]))
+        {
+            openTelemetry.UseOtlpExporter();
+        }
+
+        return settings;
     }
 
     /// <summary>

@@ -15,6 +15,7 @@ public static class ReceivedMessages
             message.SessionId,
             message.Subject,
             message.ApplicationProperties.TryGetValue(ServiceBusSettings.StreamProperty, out var stream) ? stream?.ToString() : null,
-            message.Body.ToMemory());
+            message.Body.ToMemory(),
+            message.ApplicationProperties.TryGetValue("Diagnostic-Id", out var traceParent) ? traceParent?.ToString() : null);
     }
 }

@@ -1,5 +1,6 @@
 using Azure.Messaging.ServiceBus;
 using Bridge.Ingestion;
+using Bridge.Telemetry;
 using Microsoft.Extensions.Logging;
 
 namespace Bridge.ServiceBus;
@@ -20,6 +21,7 @@ internal sealed partial class SubscriptionReceiver(
     IngestSource source,
     IngestStatus status,
     TimeProvider clock,
+    BridgeMetrics metrics,
     ILogger<SubscriptionReceiver> logger)
 {
     private static readonly MessageOutcome Abandoned = new(SettleAction.Abandon);
@@ -236,6 +238,12 @@ internal sealed partial class SubscriptionReceiver(
                 _ => receiver.AbandonMessageAsync(message),
             };
             await settling.ConfigureAwait(false);
+            metrics.ServiceBusMessages.Add(1, new KeyValuePair<string, object?>("outcome", outcome.Action switch
+            {
+                SettleAction.Complete => "completed",
+                SettleAction.DeadLetter => "dead-lettered",
+                _ => "abandoned",
+            }));
         }
         catch (ServiceBusException exception)
         {

@@ -1,6 +1,7 @@
 using Azure;
 using Azure.Data.Tables;
 using Bridge.Events;
+using Bridge.Telemetry;
 using Microsoft.Extensions.Logging;
 
 namespace Bridge.TableStorage;
@@ -40,6 +41,7 @@ internal sealed partial class StreamAppender
     private readonly TableClient _table;
     private readonly TimeProvider _time;
     private readonly ILogger _logger;
+    private readonly BridgeMetrics _metrics;
     private readonly StreamWriterState _writer;
 
     private readonly Lock _gate = new();
@@ -49,13 +51,14 @@ internal sealed partial class StreamAppender
     private long _lastActiveTimestamp;                     // guarded by _gate
     private Task _drain = Task.CompletedTask;              // guarded by _gate
 
-    public StreamAppender(StreamName stream, TableClient table, int windowSize, TimeProvider time, ILogger logger)
+    public StreamAppender(StreamName stream, TableClient table, int windowSize, TimeProvider time, ILogger logger, BridgeMetrics metrics)
     {
         _stream = stream;
         _table = table;
         _time = time;
         _logger = logger;
-        _writer = new StreamWriterState(stream, table, windowSize);
+        _metrics = metrics;
+        _writer = new StreamWriterState(stream, table, windowSize, metrics);
         _lastActiveTimestamp = time.GetTimestamp();
     }
 
@@ -218,6 +221,7 @@ internal sealed partial class StreamAppender
         try
         {
             var responses = await submitting.ConfigureAwait(false);
+            _metrics.StorageTransactions.Add(1, StorageKind.Commit);
             return new Committed(responses.Value[headIndex].Headers.ETag);
         }
         catch (TableTransactionFailedException failure) when (failure.Status is 409 or 412 || (failure.Status == 404 && failure.FailedTransactionActionIndex == headIndex))
@@ -226,6 +230,7 @@ internal sealed partial class StreamAppender
             // the id is taken) or the head (412, its ETag moved), depending on the order it checks them. A head that
             // is gone (404) means the stream's history was lost: catching up finds that out.
             LogConflict(_stream.Value, failure.Status);
+            _metrics.StorageTransactions.Add(1, StorageKind.Conflict);
             var knownLastId = _writer.LastId;
             if (await _writer.CatchUpAsync(staged.CommitToken, CancellationToken.None).ConfigureAwait(false))
             {

@@ -1,6 +1,7 @@
 using Azure;
 using Azure.Data.Tables;
 using Bridge.Events;
+using Bridge.Telemetry;
 
 namespace Bridge.TableStorage;
 
@@ -14,7 +15,7 @@ namespace Bridge.TableStorage;
 /// acknowledged events. Their ids are about to be issued again, so the writer starts a new epoch
 /// (<see cref="StreamEpoch.ReplaceAfter"/>) that its next commit writes to the head.
 /// </remarks>
-internal sealed class StreamWriterState(StreamName stream, TableClient table, int windowSize)
+internal sealed class StreamWriterState(StreamName stream, TableClient table, int windowSize, BridgeMetrics metrics)
 {
     private readonly IdempotencyWindow _window = new(windowSize);
     private Freshness _freshness = Freshness.Unloaded;
@@ -143,6 +144,7 @@ internal sealed class StreamWriterState(StreamName stream, TableClient table, in
         var committed = false;
         if (throughId > LastId)
         {
+            metrics.StorageTransactions.Add(1, StorageKind.Query);
             var rows = table.QueryAsync<EventEntity>(
                 EventRows.RangeFilter(stream, LastId, throughId), AzureTableLimits.MaxPageSize, EventRows.KeyProjection, cancellationToken);
             await foreach (var row in rows.ConfigureAwait(false))
@@ -163,6 +165,7 @@ internal sealed class StreamWriterState(StreamName stream, TableClient table, in
 
     private async Task<(StreamHead Head, ETag? ETag)> ReadHeadAsync(CancellationToken cancellationToken)
     {
+        metrics.StorageTransactions.Add(1, StorageKind.ReadHead);
         var head = await table.GetEntityIfExistsAsync<HeadEntity>(stream.Value, EventRows.HeadRowKey, EventRows.HeadProjection, cancellationToken)
             .ConfigureAwait(false);
         return head.HasValue ? (head.Value!.ToHead(), head.Value.ETag) : (StreamHead.Empty, null);

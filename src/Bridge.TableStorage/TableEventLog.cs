@@ -3,6 +3,7 @@ using System.Runtime.CompilerServices;
 using Azure;
 using Azure.Data.Tables;
 using Bridge.Events;
+using Bridge.Telemetry;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
 
@@ -18,6 +19,7 @@ public sealed partial class TableEventLog : IEventLog, IAsyncDisposable
     private readonly TableEventLogOptions _options;
     private readonly TimeProvider _time;
     private readonly ILogger<TableEventLog> _logger;
+    private readonly BridgeMetrics _metrics;
     private readonly ConcurrentDictionary<StreamName, StreamAppender> _appenders = new();
     private readonly ITimer _retireTimer;
     private readonly TimeSpan _operationTimeout;
@@ -30,7 +32,8 @@ public sealed partial class TableEventLog : IEventLog, IAsyncDisposable
         TableServiceClient account,
         IOptions<TableEventLogOptions> options,
         TimeProvider time,
-        ILogger<TableEventLog> logger)
+        ILogger<TableEventLog> logger,
+        BridgeMetrics metrics)
     {
         ArgumentNullException.ThrowIfNull(account);
         ArgumentNullException.ThrowIfNull(options);
@@ -38,6 +41,7 @@ public sealed partial class TableEventLog : IEventLog, IAsyncDisposable
         _table = account.GetTableClient(_options.EventsTable);
         _time = time;
         _logger = logger;
+        _metrics = metrics;
         _operationTimeout = TimeSpan.FromSeconds(_options.OperationTimeoutSeconds);
         var sweep = TimeSpan.FromMinutes(1);
         _retireTimer = time.CreateTimer(_ => RetireIdleAppenders(), null, sweep, sweep);
@@ -107,6 +111,7 @@ public sealed partial class TableEventLog : IEventLog, IAsyncDisposable
         using var bounded = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken, deadline.Token);
         try
         {
+            _metrics.StorageTransactions.Add(1, StorageKind.ReadHead);
             var head = await _table.GetEntityIfExistsAsync<HeadEntity>(stream.Value, EventRows.HeadRowKey, EventRows.HeadProjection, bounded.Token)
                 .ConfigureAwait(false);
             return head.HasValue ? head.Value!.ToHead() : StreamHead.Empty;
@@ -188,6 +193,7 @@ public sealed partial class TableEventLog : IEventLog, IAsyncDisposable
         try
         {
             deadline.CancelAfter(_operationTimeout);
+            _metrics.StorageTransactions.Add(1, StorageKind.Query);
             var more = await pages.MoveNextAsync().ConfigureAwait(false);
             deadline.CancelAfter(Timeout.InfiniteTimeSpan);
             return more;
@@ -199,7 +205,7 @@ public sealed partial class TableEventLog : IEventLog, IAsyncDisposable
     }
 
     private StreamAppender CreateAppender(StreamName stream) =>
-        new(stream, _table, _options.IdempotencyWindowEvents, _time, _logger);
+        new(stream, _table, _options.IdempotencyWindowEvents, _time, _logger, _metrics);
 
     private void RetireIdleAppenders()
     {
@@ -244,6 +250,7 @@ public sealed partial class TableEventLog : IEventLog, IAsyncDisposable
     {
         try
         {
+            _metrics.StorageTransactions.Add(1, StorageKind.CreateTable);
             await _table.CreateIfNotExistsAsync().ConfigureAwait(false);
             LogTableReady(_table.Name);
         }

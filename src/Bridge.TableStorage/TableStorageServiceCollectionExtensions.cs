@@ -30,6 +30,7 @@ public static class TableStorageServiceCollectionExtensions
                 options.Retry.NetworkTimeout = TimeSpan.FromSeconds(storage.NetworkTimeoutSeconds);
             }));
         services.TryAddSingleton(TimeProvider.System);
+        services.AddBridgeMetrics();
         services.TryAddSingleton<TableEventLog>();
         services.TryAddSingleton<IEventLog>(provider => provider.GetRequiredService<TableEventLog>());
         services.AddHealthChecks().AddCheck<TableEventLogHealthCheck>("storage");

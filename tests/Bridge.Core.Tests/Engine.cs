@@ -4,6 +4,7 @@ using Bridge.Events;
 using Bridge.Hub;
 using Bridge.Publishing;
 using Bridge.Subscribers;
+using Bridge.Telemetry;
 using Microsoft.Extensions.Logging.Abstractions;
 using Microsoft.Extensions.Options;
 using Microsoft.Extensions.Time.Testing;
@@ -20,10 +21,12 @@ internal sealed class Engine : IAsyncDisposable
     {
         Log = log;
         Sse = sse;
-        Hub = new StreamHub(log, Options.Create(tail), Options.Create(sse), Time, NullLoggerFactory.Instance);
-        Subscriptions = new SubscriptionService(Hub, log, Options.Create(sse), Time, NullLogger<SubscriptionSession>.Instance);
-        Publisher = new EventPublisher(log, Hub, Time);
+        Hub = new StreamHub(log, Options.Create(tail), Options.Create(sse), Time, NullLoggerFactory.Instance, Metrics);
+        Subscriptions = new SubscriptionService(Hub, log, Options.Create(sse), Time, NullLogger<SubscriptionSession>.Instance, Metrics);
+        Publisher = new EventPublisher(log, Hub, Time, Metrics);
     }
+
+    public BridgeMetrics Metrics { get; } = new();
 
     public FakeTimeProvider Time { get; } = new(DateTimeOffset.Parse("2026-11-30T12:00:00Z", System.Globalization.CultureInfo.InvariantCulture));
 

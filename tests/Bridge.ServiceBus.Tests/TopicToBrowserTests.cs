@@ -49,7 +49,7 @@ public sealed class TopicToBrowserTests
     public async Task Poison_messages_go_to_the_dead_letter_queue_with_a_reason_and_the_rest_are_stored()
     {
         await using var path = await IngestPath.StartAsync();
-        var server = await path.StartServerAsync();
+        var server = await path.StartServerAsync(new Dictionary<string, string> { ["Telemetry__PrometheusScrapeEndpoint"] = "true" });
         var stream = TestNames.Stream("poison");
         await path.Producer.SendMessagesAsync(
         [
@@ -67,6 +67,17 @@ public sealed class TopicToBrowserTests
             [("bad-stream", DeadLetterReasons.InvalidStreamName), ("no-stream", DeadLetterReasons.NoStream), ("not-utf8", DeadLetterReasons.DataNotUtf8)],
             dead.Select(m => (m.MessageId, m.DeadLetterReason)).OrderBy(m => m.MessageId));
         Assert.All(dead, m => Assert.False(string.IsNullOrWhiteSpace(m.DeadLetterErrorDescription)));
+
+        // The settlements, as Prometheus scrapes them (a settlement is counted just after the broker confirms it).
+        var scraped = await server.Client.GetStringAsync("/metrics");
+        for (var attempt = 0; attempt < 50 && !scraped.Contains("outcome=\"dead-lettered\"} 3", StringComparison.Ordinal); attempt++)
+        {
+            await Task.Delay(100);
+            scraped = await server.Client.GetStringAsync("/metrics");
+        }
+
+        Assert.Contains("bridge_servicebus_messages_total{otel_scope_name=\"Bridge\",outcome=\"completed\"} 1", scraped, StringComparison.Ordinal);
+        Assert.Contains("bridge_servicebus_messages_total{otel_scope_name=\"Bridge\",outcome=\"dead-lettered\"} 3", scraped, StringComparison.Ordinal);
     }
 
     internal static ServiceBusMessage Message(string stream, string messageId, string? subject, string data) =>

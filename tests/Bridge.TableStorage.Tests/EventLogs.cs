@@ -18,7 +18,7 @@ internal static class EventLogs
             new TableServiceClient(connectionString, clientOptions),
             Options.Create(new TableEventLogOptions { EventsTable = table, IdempotencyWindowEvents = windowEvents }),
             TimeProvider.System,
-            NullLogger<TableEventLog>.Instance);
+            NullLogger<TableEventLog>.Instance, new Bridge.Telemetry.BridgeMetrics());
     }
 
     public static NewEvent Text(string text, string? key = null, string? type = null) =>

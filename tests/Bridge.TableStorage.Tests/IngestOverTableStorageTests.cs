@@ -23,9 +23,10 @@ public class IngestOverTableStorageTests
         var table = TestNames.Table();
         await using var relay = TcpRelay.Start(azurite.Port);
         await using var log = EventLogs.Create(AzuriteProcess.ConnectionStringFor(relay.Port), table);
-        await using var hub = new StreamHub(log, Options.Create(new TailOptions()), Options.Create(new SseOptions()), TimeProvider.System, NullLoggerFactory.Instance);
+        var metrics = new Bridge.Telemetry.BridgeMetrics();
+        await using var hub = new StreamHub(log, Options.Create(new TailOptions()), Options.Create(new SseOptions()), TimeProvider.System, NullLoggerFactory.Instance, metrics);
         var ingest = new IngestBatchProcessor(
-            new EventPublisher(log, hub, TimeProvider.System),
+            new EventPublisher(log, hub, TimeProvider.System, metrics),
             new EventRules(Options.Create(new EventRulesOptions())),
             Options.Create(new IngestOptions()),
             NullLogger<IngestBatchProcessor>.Instance);

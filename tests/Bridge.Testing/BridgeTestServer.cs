@@ -22,7 +22,11 @@ public sealed class BridgeTestServer : InProcessServer
         await StartAsync((await AzuriteProcess.Shared).ConnectionString, settings.ToDictionary(pair => pair.Key, pair => pair.Value));
 
     /// <summary>Starts a server on <paramref name="storageConnectionString"/> with extra settings (section:key form).</summary>
-    public static async Task<BridgeTestServer> StartAsync(string storageConnectionString, IDictionary<string, string?>? settings = null, ILoggerProvider? logs = null)
+    public static async Task<BridgeTestServer> StartAsync(
+        string storageConnectionString,
+        IDictionary<string, string?>? settings = null,
+        ILoggerProvider? logs = null,
+        Action<WebApplicationBuilder>? configure = null)
     {
         var all = Settings(
             new Dictionary<string, string?>
@@ -45,6 +49,8 @@ public sealed class BridgeTestServer : InProcessServer
             {
                 builder.Logging.AddProvider(logs);
             }
+
+            configure?.Invoke(builder);
         });
         return new BridgeTestServer(app, await StartAsync(app));
     }

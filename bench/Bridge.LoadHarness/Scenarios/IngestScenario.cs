@@ -140,7 +140,7 @@ internal static class IngestScenario
             account,
             Microsoft.Extensions.Options.Options.Create(new TableEventLogOptions { EventsTable = table.Name }),
             TimeProvider.System,
-            NullLogger<TableEventLog>.Instance);
+            NullLogger<TableEventLog>.Instance, new Bridge.Telemetry.BridgeMetrics());
         var names = Enumerable.Range(0, streams).Select(_ => StreamName.Parse("bench-" + Guid.NewGuid().ToString("N"))).ToArray();
         var perAppender = count / appenders;
         var started = Stopwatch.StartNew();

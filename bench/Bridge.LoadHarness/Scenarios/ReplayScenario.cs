@@ -30,7 +30,7 @@ internal static class ReplayScenario
                    new TableServiceClient(azurite.ConnectionString),
                    Microsoft.Extensions.Options.Options.Create(new TableEventLogOptions()),
                    TimeProvider.System,
-                   NullLogger<TableEventLog>.Instance))
+                   NullLogger<TableEventLog>.Instance, new Bridge.Telemetry.BridgeMetrics()))
         {
             report.Progress($"Replay: writing {events} events of {dataBytes} bytes");
             var data = Encoding.UTF8.GetBytes(new string('r', dataBytes));

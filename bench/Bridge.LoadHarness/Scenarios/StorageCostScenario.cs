@@ -36,7 +36,7 @@ internal static class StorageCostScenario
             new TableServiceClient(azurite.ConnectionString),
             Microsoft.Extensions.Options.Options.Create(new TableEventLogOptions()),
             TimeProvider.System,
-            NullLogger<TableEventLog>.Instance);
+            NullLogger<TableEventLog>.Instance, new Bridge.Telemetry.BridgeMetrics());
         var stream = StreamName.Parse("cost");
         var endpoint = new IPEndPoint(IPAddress.Loopback, server.BaseAddress.Port);
 

@@ -11,14 +11,18 @@ internal sealed class EncodedEvents
 {
     private readonly int[] _offsets;
 
-    private EncodedEvents(long firstId, ReadOnlyMemory<byte> frames, int[] offsets)
+    private EncodedEvents(long firstId, ReadOnlyMemory<byte> frames, int[] offsets, DateTimeOffset committedAt)
     {
         FirstId = firstId;
         Frames = frames;
         _offsets = offsets;
+        CommittedAt = committedAt;
     }
 
     public long FirstId { get; }
+
+    /// <summary>When the run's last event was committed, by its writer's clock.</summary>
+    public DateTimeOffset CommittedAt { get; }
 
     public long LastId => FirstId + _offsets.Length - 1;
 
@@ -36,7 +40,7 @@ internal sealed class EncodedEvents
             SseFormat.WriteEvent(output, events[i].Id, epoch, events[i].Type, events[i].Data.Span);
         }
 
-        return new EncodedEvents(events[0].Id, output.WrittenMemory, offsets);
+        return new EncodedEvents(events[0].Id, output.WrittenMemory, offsets, events[^1].StoredAt);
     }
 
     /// <summary>The part of this run after <paramref name="afterId"/>, which must lie inside it.</summary>
@@ -44,7 +48,7 @@ internal sealed class EncodedEvents
     {
         var skip = (int)(afterId - FirstId + 1);
         var start = _offsets[skip];
-        return new EncodedEvents(afterId + 1, Frames[start..], [.. _offsets[skip..].Select(offset => offset - start)]);
+        return new EncodedEvents(afterId + 1, Frames[start..], [.. _offsets[skip..].Select(offset => offset - start)], CommittedAt);
     }
 
     /// <summary>The blocks of the events after <paramref name="afterId"/>, which must lie in this run.</summary>

@@ -1,5 +1,6 @@
 using System.Collections.Concurrent;
 using Bridge.Events;
+using Bridge.Telemetry;
 using Bridge.Subscribers;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
@@ -31,10 +32,11 @@ public sealed partial class StreamHub : IHostedLifecycleService, IAsyncDisposabl
     private readonly TimeProvider _time;
     private readonly ILogger _tailLogger;
     private readonly ILogger<StreamHub> _logger;
+    private readonly BridgeMetrics _metrics;
     private Task _clock = Task.CompletedTask;
 
     /// <summary>Creates the hub; <see cref="StartAsync"/> starts its clock.</summary>
-    public StreamHub(IEventLog log, IOptions<TailOptions> tail, IOptions<SseOptions> sse, TimeProvider time, ILoggerFactory loggers)
+    public StreamHub(IEventLog log, IOptions<TailOptions> tail, IOptions<SseOptions> sse, TimeProvider time, ILoggerFactory loggers, BridgeMetrics metrics)
     {
         ArgumentNullException.ThrowIfNull(tail);
         ArgumentNullException.ThrowIfNull(sse);
@@ -45,6 +47,7 @@ public sealed partial class StreamHub : IHostedLifecycleService, IAsyncDisposabl
         ArgumentNullException.ThrowIfNull(loggers);
         _tailLogger = loggers.CreateLogger<StreamTail>();
         _logger = loggers.CreateLogger<StreamHub>();
+        _metrics = metrics;
     }
 
     /// <summary>The number of streams this process currently follows.</summary>
@@ -132,7 +135,7 @@ public sealed partial class StreamHub : IHostedLifecycleService, IAsyncDisposabl
         while (true)
         {
             _stopping.Token.ThrowIfCancellationRequested();
-            var tail = _tails.GetOrAdd(stream, name => new StreamTail(name, _log, _tailOptions, _sseOptions, _time, _tailLogger));
+            var tail = _tails.GetOrAdd(stream, name => new StreamTail(name, _log, _tailOptions, _sseOptions, _time, _tailLogger, _metrics));
             if (tail.TryClaimStart())
             {
                 _loops[tail] = RunTailAsync(tail);

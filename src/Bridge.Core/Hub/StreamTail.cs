@@ -2,6 +2,7 @@ using System.Buffers;
 using Bridge.Events;
 using Bridge.Sse;
 using Bridge.Subscribers;
+using Bridge.Telemetry;
 using Microsoft.Extensions.Logging;
 
 namespace Bridge.Hub;
@@ -42,6 +43,7 @@ internal sealed partial class StreamTail
     private static readonly TimeSpan GapGrace = TimeSpan.FromMilliseconds(25);
 
     private readonly IEventLog _log;
+    private readonly BridgeMetrics _metrics;
     private readonly TimeProvider _time;
     private readonly ILogger _logger;
     private readonly TimeSpan _pollInterval;
@@ -67,8 +69,9 @@ internal sealed partial class StreamTail
     private int _started;
     private bool _pollFailing;
 
-    public StreamTail(StreamName stream, IEventLog log, TailOptions tail, SseOptions sse, TimeProvider time, ILogger logger)
+    public StreamTail(StreamName stream, IEventLog log, TailOptions tail, SseOptions sse, TimeProvider time, ILogger logger, BridgeMetrics metrics)
     {
+        _metrics = metrics;
         Stream = stream;
         _log = log;
         _time = time;
@@ -427,6 +430,7 @@ internal sealed partial class StreamTail
     {
         try
         {
+            _metrics.TailPolls.Add(1);
             var head = await _log.GetHeadAsync(Stream, running).ConfigureAwait(false);
             long from;
             lock (_gate)
@@ -541,6 +545,7 @@ internal sealed partial class StreamTail
 
     private void Send(EncodedEvents run)
     {
+        _metrics.DeliveryDelay.Record(Math.Max(0, (_time.GetUtcNow() - run.CommittedAt).TotalSeconds));
         _recent.Add(run);
         _position = run.LastId;
         _lastSentTimestamp = _time.GetTimestamp();

@@ -9,12 +9,17 @@ namespace Bridge.Ingestion;
 /// <param name="Subject">The subject: the event type (empty means "message").</param>
 /// <param name="StreamProperty">The application property <c>stream</c>, the first choice for the stream.</param>
 /// <param name="Body">The body: the event data.</param>
+/// <param name="DiagnosticId">
+/// The W3C <c>traceparent</c> the producer's client put in the message (Service Bus's <c>Diagnostic-Id</c> property),
+/// so that storing the event continues the producer's trace.
+/// </param>
 public sealed record IncomingMessage(
     string? MessageId,
     string? SessionId,
     string? Subject,
     string? StreamProperty,
-    ReadOnlyMemory<byte> Body);
+    ReadOnlyMemory<byte> Body,
+    string? DiagnosticId = null);
 
 /// <summary>What to do with a message once its batch was ingested.</summary>
 public enum SettleAction

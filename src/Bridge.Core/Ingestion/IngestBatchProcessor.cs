@@ -1,4 +1,6 @@
+using System.Diagnostics;
 using Bridge.Events;
+using Bridge.Telemetry;
 using Bridge.Publishing;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
@@ -42,12 +44,33 @@ public sealed partial class IngestBatchProcessor(EventPublisher publisher, Event
             }
         }
 
-        await Task.WhenAll(byStream.Select(pair => AppendAsync(pair.Key, pair.Value, outcomes, cancellationToken))).ConfigureAwait(false);
+        await Task.WhenAll(byStream.Select(pair => AppendAsync(pair.Key, pair.Value, messages, outcomes, cancellationToken))).ConfigureAwait(false);
         return outcomes;
     }
 
-    private async Task AppendAsync(StreamName stream, List<(int Index, NewEvent Event)> events, MessageOutcome[] outcomes, CancellationToken cancellationToken)
+    /// <summary>
+    /// A span for storing one stream's messages that continues their producers' traces: the producer's span is its
+    /// parent when there is one message, and each producer's span is linked when there are several (OpenTelemetry's
+    /// convention for batches).
+    /// </summary>
+    private static Activity? StartIngestActivity(StreamName stream, List<(int Index, NewEvent Event)> events, IReadOnlyList<IncomingMessage> messages)
     {
+        var contexts = events
+            .Select(e => ActivityContext.TryParse(messages[e.Index].DiagnosticId, null, out var context) ? context : (ActivityContext?)null)
+            .Where(context => context is not null)
+            .Select(context => context!.Value)
+            .ToList();
+        var activity = contexts.Count == 1 && events.Count == 1
+            ? BridgeMetrics.Activities.StartActivity("bridge.ingest", ActivityKind.Consumer, contexts[0])
+            : BridgeMetrics.Activities.StartActivity("bridge.ingest", ActivityKind.Consumer, parentContext: default, links: contexts.Select(context => new ActivityLink(context)));
+        activity?.SetTag("bridge.stream", stream.Value);
+        activity?.SetTag("messaging.batch.message_count", events.Count);
+        return activity;
+    }
+
+    private async Task AppendAsync(StreamName stream, List<(int Index, NewEvent Event)> events, IReadOnlyList<IncomingMessage> messages, MessageOutcome[] outcomes, CancellationToken cancellationToken)
+    {
+        using var activity = StartIngestActivity(stream, events, messages);
         try
         {
             var results = await publisher.PublishAsync(stream, [.. events.Select(e => e.Event)], cancellationToken).ConfigureAwait(false);

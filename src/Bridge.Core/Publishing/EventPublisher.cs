@@ -1,5 +1,7 @@
+using System.Diagnostics;
 using Bridge.Events;
 using Bridge.Hub;
+using Bridge.Telemetry;
 
 namespace Bridge.Publishing;
 
@@ -8,14 +10,29 @@ namespace Bridge.Publishing;
 /// process's subscribers at once. Data flows one way, as in Mercure, whose transport dispatches after it persists:
 /// the log knows nothing of the hub, and subscribers of other processes learn of the events by polling the log.
 /// </summary>
-public sealed class EventPublisher(IEventLog log, StreamHub hub, TimeProvider time)
+public sealed class EventPublisher(IEventLog log, StreamHub hub, TimeProvider time, BridgeMetrics metrics)
 {
     /// <summary>Appends <paramref name="events"/> to <paramref name="stream"/>; see <see cref="IEventLog.AppendAsync"/>.</summary>
     /// <exception cref="EventLogUnavailableException">Storage failed; retrying with the same keys stores each event once.</exception>
     public async Task<IReadOnlyList<AppendResult>> PublishAsync(StreamName stream, IReadOnlyList<NewEvent> events, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(events);
-        var results = await log.AppendAsync(stream, events, cancellationToken).ConfigureAwait(false);
+        using var activity = BridgeMetrics.Activities.StartActivity("bridge.publish");
+        activity?.SetTag("bridge.stream", stream.Value);
+        activity?.SetTag("bridge.events", events.Count);
+        var started = time.GetTimestamp();
+        IReadOnlyList<AppendResult> results;
+        try
+        {
+            results = await log.AppendAsync(stream, events, cancellationToken).ConfigureAwait(false);
+        }
+        catch (Exception exception)
+        {
+            activity?.SetStatus(ActivityStatusCode.Error, exception.Message);
+            throw;
+        }
+
+        metrics.PublishDuration.Record(time.GetElapsedTime(started).TotalSeconds);
         var committed = new List<StoredEvent>(events.Count);
         var epoch = string.Empty;
         var storedAt = time.GetUtcNow();
@@ -42,6 +59,9 @@ public sealed class EventPublisher(IEventLog log, StreamHub hub, TimeProvider ti
             hub.Deliver(stream, epoch, committed);
         }
 
+        var stored = results.Count(result => !result.IsDuplicate);
+        metrics.EventsAppended.Add(stored);
+        activity?.SetTag("bridge.events.stored", stored);
         return results;
     }
 }

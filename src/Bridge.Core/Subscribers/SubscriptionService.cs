@@ -1,6 +1,7 @@
 using System.IO.Pipelines;
 using Bridge.Events;
 using Bridge.Hub;
+using Bridge.Telemetry;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
@@ -17,7 +18,8 @@ public sealed class SubscriptionService(
     IEventLog log,
     IOptions<SseOptions> options,
     TimeProvider time,
-    ILogger<SubscriptionSession> logger) : IHostedLifecycleService, IDisposable
+    ILogger<SubscriptionSession> logger,
+    BridgeMetrics metrics) : IHostedLifecycleService, IDisposable
 {
     private readonly CancellationTokenSource _stopping = new();
 
@@ -45,7 +47,7 @@ public sealed class SubscriptionService(
         IDisposable? lease,
         Action abortConnection,
         CancellationToken aborted) =>
-        new SubscriptionSession(hub, log, options.Value, time, logger, stream, cursor, output, notAfter, lease, abortConnection).RunAsync(aborted, _stopping.Token);
+        new SubscriptionSession(hub, log, options.Value, time, logger, metrics, stream, cursor, output, notAfter, lease, abortConnection).RunAsync(aborted, _stopping.Token);
 
     /// <summary>Ends responses that are still replaying as soon as the host starts stopping.</summary>
     public Task StoppingAsync(CancellationToken cancellationToken) => _stopping.CancelAsync();

@@ -3,6 +3,7 @@ using System.IO.Pipelines;
 using Bridge.Events;
 using Bridge.Hub;
 using Bridge.Sse;
+using Bridge.Telemetry;
 using Microsoft.Extensions.Logging;
 
 namespace Bridge.Subscribers;
@@ -29,6 +30,7 @@ public sealed partial class SubscriptionSession
     private readonly SseOptions _options;
     private readonly TimeProvider _time;
     private readonly ILogger _logger;
+    private readonly BridgeMetrics _metrics;
     private readonly StreamName _stream;
     private readonly StreamCursor _cursor;
     private readonly PipeWriter _output;
@@ -45,6 +47,7 @@ public sealed partial class SubscriptionSession
         SseOptions options,
         TimeProvider time,
         ILogger logger,
+        BridgeMetrics metrics,
         StreamName stream,
         StreamCursor cursor,
         PipeWriter output,
@@ -57,6 +60,7 @@ public sealed partial class SubscriptionSession
         _options = options;
         _time = time;
         _logger = logger;
+        _metrics = metrics;
         _stream = stream;
         _cursor = cursor;
         _output = output;
@@ -78,6 +82,7 @@ public sealed partial class SubscriptionSession
     internal async Task RunAsync(CancellationToken aborted, CancellationToken stopping)
     {
         var end = "lifetime";
+        _metrics.OpenSubscribers.Add(1);
         try
         {
             var subscriber = new Subscriber(_deadlineTimestamp, _options.SubscriberBufferBytes, _output.CancelPendingFlush);
@@ -121,6 +126,7 @@ public sealed partial class SubscriptionSession
             end = subscriber.EndReason?.ToString() ?? end;
             if (subscriber.EndReason == SubscriberEnd.Overflow)
             {
+                _metrics.SubscribersDropped.Add(1, new KeyValuePair<string, object?>("reason", "slow"));
                 // The client is a whole buffer behind, and what it has yet to read would keep the response open long
                 // past its lifetime. It resumes from its last complete event.
                 _abortConnection();
@@ -151,6 +157,8 @@ public sealed partial class SubscriptionSession
         finally
         {
             _lease?.Dispose();
+            _metrics.OpenSubscribers.Add(-1);
+            _metrics.EventsDelivered.Add(_eventsWritten);
             LogSessionEnded(_stream.Value, end, _eventsWritten, _lastWrittenId);
         }
     }
@@ -307,25 +315,47 @@ public sealed partial class SubscriptionSession
                     break;
 
                 case AttachOutcome.Behind:
-                    await foreach (var page in _log.ReadAsync(_stream, position, tail.Position, cancelled).ConfigureAwait(false))
+                    using (var replay = BridgeMetrics.Activities.StartActivity("bridge.replay"))
                     {
-                        foreach (var stored in page)
+                        replay?.SetTag("bridge.stream", _stream.Value);
+                        replay?.SetTag("bridge.after", position);
+                        if (await ReplayAsync(tail, position, subscriber, cancelled).ConfigureAwait(false) is not { } replayedTo)
                         {
-                            SseFormat.WriteEvent(_output, stored.Id, _epoch, stored.Type, stored.Data.Span);
-                        }
-
-                        _eventsWritten += page.Count;
-                        _lastWrittenId = position = page[^1].Id;
-                        if (!await FlushAsync(cancelled).ConfigureAwait(false) || IsPastDeadline)
-                        {
-                            subscriber.End(SubscriberEnd.Lifetime);
                             return null;
                         }
+
+                        position = replayedTo;
                     }
 
                     break;
             }
         }
+    }
+
+    /// <summary>
+    /// Writes the stored events after <paramref name="position"/> up to the tail's position, and returns the id of the
+    /// last one; null when the response reached its end meanwhile.
+    /// </summary>
+    private async Task<long?> ReplayAsync(StreamTail tail, long position, Subscriber subscriber, CancellationToken cancelled)
+    {
+        await foreach (var page in _log.ReadAsync(_stream, position, tail.Position, cancelled).ConfigureAwait(false))
+        {
+            foreach (var stored in page)
+            {
+                SseFormat.WriteEvent(_output, stored.Id, _epoch, stored.Type, stored.Data.Span);
+            }
+
+            _metrics.ReplayedRows.Add(page.Count);
+            _eventsWritten += page.Count;
+            _lastWrittenId = position = page[^1].Id;
+            if (!await FlushAsync(cancelled).ConfigureAwait(false) || IsPastDeadline)
+            {
+                subscriber.End(SubscriberEnd.Lifetime);
+                return null;
+            }
+        }
+
+        return position;
     }
 
     /// <summary>Writes everything queued for the subscriber and flushes it. False when the client is gone or too slow.</summary>

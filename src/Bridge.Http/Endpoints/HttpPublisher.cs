@@ -3,6 +3,7 @@ using Bridge.Http.Admission;
 using Bridge.Http.Requests;
 using Bridge.Http.Security;
 using Bridge.Publishing;
+using Bridge.Telemetry;
 using Microsoft.AspNetCore.Http;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
@@ -19,8 +20,17 @@ public sealed partial class HttpPublisher(
     PublishRateLimiter rateLimiter,
     EventPublisher publisher,
     IOptions<LimitsOptions> limits,
+    BridgeMetrics metrics,
     ILogger<HttpPublisher> logger)
 {
+    /// <summary>The answer to a publish that is refused, counted in <c>bridge.appends.refused</c> by its problem type.</summary>
+    public IResult Refuse(Refusal refusal)
+    {
+        ArgumentNullException.ThrowIfNull(refusal);
+        metrics.AppendsRefused.Add(1, new KeyValuePair<string, object?>("reason", refusal.Problem.Code));
+        return refusal.ToResult();
+    }
+
     /// <summary>
     /// Checks the stream's name, authorizes a publish to it and applies the publisher's rate limit: the stream when the
     /// publish may go ahead, or why not.

@@ -29,13 +29,13 @@ public sealed class PublishBatchEndpoint(
         var (name, refused) = await publisher.AdmitAsync(context, stream).ConfigureAwait(false);
         if (refused is not null)
         {
-            return refused.ToResult();
+            return publisher.Refuse(refused);
         }
 
         var (baseKey, keyRefusal) = IdempotencyKeyHeader.Read(context.Request);
         if (keyRefusal is not null)
         {
-            return keyRefusal.ToResult();
+            return publisher.Refuse(keyRefusal);
         }
 
         var maxBytes = options.Value.MaxBatchBytes;
@@ -45,19 +45,19 @@ public sealed class PublishBatchEndpoint(
         var (body, bodyRefusal) = await RequestBody.ReadAsync(context, maxBytes, tooLarge, logger).ConfigureAwait(false);
         if (body is null)
         {
-            return bodyRefusal!.ToResult();
+            return publisher.Refuse(bodyRefusal!);
         }
 
         var (events, invalid) = reader.Read(body, baseKey);
         if (events is null)
         {
-            return invalid!.ToResult();
+            return publisher.Refuse(invalid!);
         }
 
         var (results, storageRefusal) = await publisher.PublishAsync(context, name, events).ConfigureAwait(false);
         if (results is null)
         {
-            return storageRefusal!.ToResult();
+            return publisher.Refuse(storageRefusal!);
         }
 
         if (results.FirstOrDefault(result => !result.IsDuplicate) is { Id: > 0 } firstNew)

@@ -24,42 +24,42 @@ public sealed class PublishEndpoint(EventRules rules, HttpPublisher publisher, I
         var (name, refused) = await publisher.AdmitAsync(context, stream).ConfigureAwait(false);
         if (refused is not null)
         {
-            return refused.ToResult();
+            return publisher.Refuse(refused);
         }
 
         var types = context.Request.Query["type"];
         if (types.Count > 1)
         {
-            return new Refusal(Problems.InvalidEventType, "Give the 'type' query parameter at most once.").ToResult();
+            return publisher.Refuse(new Refusal(Problems.InvalidEventType, "Give the 'type' query parameter at most once."));
         }
 
         if (!rules.TryParseType(types.Count == 0 ? null : types.ToString(), out var type, out var typeError))
         {
-            return new Refusal(Problems.InvalidEventType, typeError).ToResult();
+            return publisher.Refuse(new Refusal(Problems.InvalidEventType, typeError));
         }
 
         var (key, keyRefusal) = IdempotencyKeyHeader.Read(context.Request);
         if (keyRefusal is not null)
         {
-            return keyRefusal.ToResult();
+            return publisher.Refuse(keyRefusal);
         }
 
         var tooLarge = new Refusal(Problems.EventTooLarge, $"Event data has at most {EventData.MaxBytes} bytes (256 KiB).");
         var (data, bodyRefusal) = await RequestBody.ReadAsync(context, EventData.MaxBytes, tooLarge, logger).ConfigureAwait(false);
         if (data is null)
         {
-            return bodyRefusal!.ToResult();
+            return publisher.Refuse(bodyRefusal!);
         }
 
         if (!EventData.TryValidate(data, out var dataProblem))
         {
-            return new Refusal(dataProblem.Kind == EventDataProblemKind.TooLarge ? Problems.EventTooLarge : Problems.DataNotUtf8, dataProblem.Message).ToResult();
+            return publisher.Refuse(new Refusal(dataProblem.Kind == EventDataProblemKind.TooLarge ? Problems.EventTooLarge : Problems.DataNotUtf8, dataProblem.Message));
         }
 
         var (results, storageRefusal) = await publisher.PublishAsync(context, name, [new NewEvent(type, data, key)]).ConfigureAwait(false);
         if (results is null)
         {
-            return storageRefusal!.ToResult();
+            return publisher.Refuse(storageRefusal!);
         }
 
         if (!results[0].IsDuplicate)

@@ -1,6 +1,7 @@
 using System.Text;
 using Bridge.Events;
 using Bridge.Ingestion;
+using OpenTelemetry.Trace;
 using Microsoft.Extensions.Logging.Abstractions;
 using Microsoft.Extensions.Options;
 
@@ -103,6 +104,36 @@ public class IngestBatchProcessorTests
 
     internal static IncomingMessage Message(string id, string? stream, string? subject, string body) =>
         new(id, SessionId: null, subject, stream, Encoding.UTF8.GetBytes(body));
+
+    [Fact]
+    public async Task Storing_a_message_continues_its_producers_trace_and_a_batch_links_every_producer()
+    {
+        var spans = new List<System.Diagnostics.Activity>();
+        using var tracing = OpenTelemetry.Sdk.CreateTracerProviderBuilder()
+            .AddSource(Bridge.Telemetry.BridgeMetrics.ActivitySourceName)
+            .AddInMemoryExporter(spans)
+            .Build();
+        await using var engine = await Engine.StartAsync();
+        var ingest = Processor(engine);
+        const string producer = "00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01";
+        const string other = "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01";
+
+        await ingest.IngestAsync([Message("t1", "traced", null, "one") with { DiagnosticId = producer }], CancellationToken.None);
+        await ingest.IngestAsync(
+            [Message("t2", "traced", null, "two") with { DiagnosticId = producer }, Message("t3", "traced", null, "three") with { DiagnosticId = other }],
+            CancellationToken.None);
+        tracing.ForceFlush();
+
+        var single = spans.First(span => span.OperationName == "bridge.ingest");
+        Assert.Equal("0af7651916cd43dd8448eb211c80319c", single.TraceId.ToHexString());
+        Assert.Equal("b7ad6b7169203331", single.ParentSpanId.ToHexString());
+        var append = spans.First(span => span.OperationName == "bridge.publish" && span.ParentSpanId == single.SpanId);
+        Assert.Equal(single.TraceId, append.TraceId);
+        var batch = spans.Last(span => span.OperationName == "bridge.ingest");
+        Assert.Equal(
+            ["0af7651916cd43dd8448eb211c80319c", "4bf92f3577b34da6a3ce929d0e0e4736"],
+            batch.Links.Select(link => link.Context.TraceId.ToHexString()));
+    }
 
     private static IngestBatchProcessor Processor(Engine engine, IngestOptions? options = null, EventRulesOptions? rules = null) =>
         new(engine.Publisher, new EventRules(Options.Create(rules ?? new EventRulesOptions())), Options.Create(options ?? new IngestOptions()), NullLogger<IngestBatchProcessor>.Instance);

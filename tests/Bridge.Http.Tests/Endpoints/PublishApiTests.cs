@@ -199,7 +199,6 @@ public class PublishApiTests : IAsyncLifetime
         using var next = await Api.PublishAsync(server.Client, stream, "whole");
         Assert.Equal(HttpStatusCode.Created, next.StatusCode);
         Assert.Equal(1, (await server.Services.GetRequiredService<IEventLog>().GetHeadAsync(StreamName.Parse(stream))).LastId);
-        Assert.Contains(logs.Messages, message => message.Contains("could not be read: Unexpected end of request content", StringComparison.Ordinal));
         Assert.DoesNotContain(logs.Messages, message => message.StartsWith("Microsoft.AspNetCore", StringComparison.Ordinal) &&
             (message.Contains(" Warning: ", StringComparison.Ordinal) || message.Contains(" Error: ", StringComparison.Ordinal)));
     }
