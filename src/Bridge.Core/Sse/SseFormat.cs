@@ -62,6 +62,18 @@ public static class SseFormat
         output.Write("\n"u8);
     }
 
+    /// <summary>
+    /// Writes a block with only a <c>retry:</c> field: it changes the client's reconnection delay and dispatches no
+    /// event.
+    /// </summary>
+    public static void WriteRetry(IBufferWriter<byte> output, int retryMilliseconds)
+    {
+        ArgumentOutOfRangeException.ThrowIfNegative(retryMilliseconds);
+        output.Write("retry: "u8);
+        WriteNumber(output, retryMilliseconds);
+        output.Write("\n\n"u8);
+    }
+
     /// <summary>Writes a comment block. The text is Bridge's own and must not contain line breaks.</summary>
     public static void WriteComment(IBufferWriter<byte> output, string text)
     {

@@ -25,6 +25,15 @@ public sealed class SseOptions
     public int RetryMilliseconds { get; set; } = 3_000;
 
     /// <summary>
+    /// When the process stops (a deploy, a scale-in), each open response ends with a <c>retry:</c> of a random
+    /// 0–this many milliseconds instead of <see cref="RetryMilliseconds"/>, so its client reconnects to another
+    /// instance at once, and the clients of one instance spread their reconnections over this window
+    /// (<c>Sse__ShutdownRetryMilliseconds</c>).
+    /// </summary>
+    [Range(0, 600_000)]
+    public int ShutdownRetryMilliseconds { get; set; } = 1_000;
+
+    /// <summary>
     /// Bytes of events that may wait for one slow client (<c>Sse__SubscriberBufferBytes</c>). Past it the client is
     /// disconnected; it resumes from storage when it reconnects, so nothing is lost and memory stays bounded.
     /// </summary>

@@ -133,13 +133,18 @@ public sealed partial class SubscriptionSession
             }
             else
             {
-                await FinishAsync(subscriber).ConfigureAwait(false);
+                await FinishAsync(subscriber, shuttingDown: subscriber.EndReason == SubscriberEnd.Shutdown).ConfigureAwait(false);
             }
         }
         catch (OperationCanceledException)
         {
             end = aborted.IsCancellationRequested ? "disconnected" : stopping.IsCancellationRequested ? "shutdown" : "lifetime";
-            if (!aborted.IsCancellationRequested)
+            if (stopping.IsCancellationRequested && !aborted.IsCancellationRequested)
+            {
+                // Stopping mid-replay: every event written is whole, so the response can end cleanly like a live one.
+                await FinishAsync(subscriber: null, shuttingDown: true).ConfigureAwait(false);
+            }
+            else if (!aborted.IsCancellationRequested)
             {
                 // A replay write was still waiting on the client: cut it off rather than wait for it to read.
                 _abortConnection();
@@ -168,14 +173,24 @@ public sealed partial class SubscriptionSession
 
     /// <summary>
     /// Writes the events queued before the end, so that the response ends on a whole event, and cuts the connection
-    /// off if the client does not take them within <see cref="EndGrace"/>.
+    /// off if the client does not take them within <see cref="EndGrace"/>. When the process is stopping, the response
+    /// ends with a short <c>retry:</c> (a random part of <see cref="SseOptions.ShutdownRetryMilliseconds"/>), so the
+    /// client reconnects to another instance at once, and its peers do not all arrive at the same moment.
     /// </summary>
-    private async Task FinishAsync(Subscriber subscriber)
+    private async Task FinishAsync(Subscriber? subscriber, bool shuttingDown)
     {
         using var grace = new CancellationTokenSource(EndGrace, _time);
         try
         {
-            WriteQueued(subscriber);
+            if (subscriber is not null)
+            {
+                WriteQueued(subscriber);
+            }
+
+            if (shuttingDown)
+            {
+                SseFormat.WriteRetry(_output, Random.Shared.Next(0, _options.ShutdownRetryMilliseconds + 1));
+            }
 
             // The end itself cancels the flush pending at that moment, or else the next one: flush again after that.
             if ((await _output.FlushAsync(grace.Token).ConfigureAwait(false)).IsCanceled)
