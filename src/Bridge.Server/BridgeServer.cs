@@ -70,8 +70,10 @@ public static class BridgeServer
     }
 
     /// <summary>
-    /// Bridge's meter and spans in an OpenTelemetry pipeline: exported over OTLP when <c>OTEL_EXPORTER_OTLP_ENDPOINT</c>
-    /// is set, and served for Prometheus when <see cref="TelemetrySettings.PrometheusScrapeEndpoint"/> is on.
+    /// Bridge's meter in an OpenTelemetry pipeline, served for Prometheus when
+    /// <see cref="TelemetrySettings.PrometheusScrapeEndpoint"/> is on; and with its spans, exported over OTLP when
+    /// <c>OTEL_EXPORTER_OTLP_ENDPOINT</c> is set. Spans are recorded only then: with nowhere to send them, each publish
+    /// would still build one.
     /// </summary>
     private static TelemetrySettings AddTelemetry(WebApplicationBuilder builder)
     {
@@ -86,11 +88,10 @@ public static class BridgeServer
                 {
                     metrics.AddPrometheusExporter();
                 }
-            })
-            .WithTracing(tracing => tracing.AddSource(BridgeMetrics.ActivitySourceName));
+            });
         if (!string.IsNullOrEmpty(builder.Configuration[TelemetrySettings.OtlpEndpointVariable]))
         {
-            openTelemetry.UseOtlpExporter();
+            openTelemetry.WithTracing(tracing => tracing.AddSource(BridgeMetrics.ActivitySourceName)).UseOtlpExporter();
         }
 
         return settings;

@@ -30,9 +30,13 @@ public class TelemetryTests
                 ["Sse:SubscriberBufferBytes"] = "16384",
                 ["Sse:SocketSendBufferBytes"] = "4096",
             },
-            configure: builder => builder.Services
-                .ConfigureOpenTelemetryMeterProvider(provider => provider.AddInMemoryExporter(metrics))
-                .ConfigureOpenTelemetryTracerProvider(provider => provider.AddInMemoryExporter(spans)));
+            configure: builder =>
+            {
+                // The server's own metrics pipeline, read in memory; spans need an exporter to be recorded at all (the
+                // server adds OTLP's when configured), so this test adds one of its own.
+                builder.Services.ConfigureOpenTelemetryMeterProvider(provider => provider.AddInMemoryExporter(metrics));
+                builder.Services.AddOpenTelemetry().WithTracing(tracing => tracing.AddSource(Bridge.Telemetry.BridgeMetrics.ActivitySourceName).AddInMemoryExporter(spans));
+            });
         var stream = TestNames.Stream("telemetry");
         for (var i = 1; i <= 3; i++)
         {
