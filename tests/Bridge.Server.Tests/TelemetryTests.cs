@@ -15,6 +15,11 @@ namespace Bridge.Server.Tests;
 /// Bridge's metrics and spans, read through OpenTelemetry's in-memory exporter from a real server on real Azurite:
 /// each instrument moves when its event happens.
 /// </summary>
+/// <remarks>
+/// OpenTelemetry listens to every meter named "Bridge" in the process, so no other server may run meanwhile: this
+/// class has a collection that runs alone.
+/// </remarks>
+[Collection(nameof(TelemetryTests))]
 public class TelemetryTests
 {
     [Fact]
@@ -129,4 +134,10 @@ public class TelemetryTests
 
     private static long Count(List<Metric> exported, string name) =>
         Points(exported, name, null).Sum(point => point.GetHistogramCount());
+}
+
+/// <summary>Runs <see cref="TelemetryTests"/> after every other test of the assembly, with none beside it.</summary>
+[CollectionDefinition(nameof(TelemetryTests), DisableParallelization = true)]
+public sealed class TelemetryTestsCollection
+{
 }
