@@ -92,8 +92,17 @@ public sealed partial class ChildProcess : IAsyncDisposable
         return line.Task.WaitAsync(timeout);
     }
 
-    /// <summary>Sends a signal (SIGTERM, SIGSTOP, SIGCONT…) to the command itself.</summary>
-    public void Signal(int signal) => _ = SendSignal(Id, signal);
+    /// <summary>
+    /// Sends a signal (SIGTERM, SIGSTOP, SIGCONT…) to the command itself, while it runs. Once the watchdog has exited,
+    /// so has the command, and its process id may already belong to an unrelated process: nothing is sent then.
+    /// </summary>
+    public void Signal(int signal)
+    {
+        if (Id > 0 && !_watchdog.HasExited)
+        {
+            _ = SendSignal(Id, signal);
+        }
+    }
 
     /// <summary>Waits for the command to exit.</summary>
     public Task WaitForExitAsync(TimeSpan timeout) => _watchdog.WaitForExitAsync().WaitAsync(timeout);
