@@ -86,7 +86,21 @@ public sealed class IngestFaultTests
         var next = await path.StartServerAsync();
 
         Assert.Contains("every batch taken was settled", stopping.Output, StringComparison.Ordinal);
-        var events = await IngestPath.ReadStreamAsync(next, stream, 20, seconds: 90);
+
+        // Messages the closing link took back wait out their 20 s lock, possibly more than once while the stopping
+        // server retries; on a loaded machine the handover has taken over 90 s (one CI run in four), so the wait is
+        // generous, and a failure shows what each process saw.
+        List<SseEvent> events;
+        try
+        {
+            events = await IngestPath.ReadStreamAsync(next, stream, 20, seconds: 180);
+        }
+        catch (OperationCanceledException exception)
+        {
+            throw new TimeoutException(
+                $"The next server did not store all 20 events within 180 s.\n--- stopping server:\n{stopping.Output}\n--- next server:\n{next.Output}", exception);
+        }
+
         Assert.Equal(published[stream].Order(), events.Select(e => e.Data).Order());
         Assert.Empty(await path.DeadLettersAsync(1, TimeSpan.FromSeconds(1)));
     }
