@@ -89,7 +89,7 @@ internal sealed class StreamWriterState(StreamName stream, TableClient table, in
     public async Task<bool> CatchUpAsync(Guid? commitToken, CancellationToken cancellationToken)
     {
         var (head, etag) = await ReadHeadAsync(cancellationToken).ConfigureAwait(false);
-        if (head.LastId < LastId || head.Epoch.Id != Epoch.Id)
+        if (!Continues(head))
         {
             // Another history: storage lost events, or the stream was deleted or restored. Start again from it.
             await LoadAsync(head, etag, cancellationToken).ConfigureAwait(false);
@@ -110,7 +110,7 @@ internal sealed class StreamWriterState(StreamName stream, TableClient table, in
     public async Task<bool> StillHoldsAsync(CancellationToken cancellationToken)
     {
         var (head, etag) = await ReadHeadAsync(cancellationToken).ConfigureAwait(false);
-        if (head.Epoch.Id == Epoch.Id && head.LastId >= LastId)
+        if (Continues(head))
         {
             return true;
         }
@@ -125,11 +125,27 @@ internal sealed class StreamWriterState(StreamName stream, TableClient table, in
         await LoadAsync(head, etag, cancellationToken).ConfigureAwait(false);
     }
 
+    /// <summary>True when <paramref name="head"/> is this writer's history, with nothing it knew of missing.</summary>
+    private bool Continues(StreamHead head) => head.Epoch.Id == Epoch.Id && head.LastId >= LastId;
+
+    /// <summary>
+    /// The epoch to write from now on: a new one for a stream with no head; a new one that replaces the stored one when
+    /// storage lost ids this writer knew were committed; otherwise the stored one.
+    /// </summary>
+    private StreamEpoch EpochFor(StreamHead head, ETag? etag)
+    {
+        if (etag is null)
+        {
+            return StreamEpoch.Start();
+        }
+
+        var lostKnownIds = _freshness != Freshness.Unloaded && head.Epoch.Id == Epoch.Id && head.LastId < LastId;
+        return lostKnownIds ? head.Epoch.ReplaceAfter(head.LastId) : head.Epoch;
+    }
+
     private async Task LoadAsync(StreamHead head, ETag? etag, CancellationToken cancellationToken)
     {
-        Epoch = etag is null ? StreamEpoch.Start()
-            : head.Epoch.Id == Epoch.Id && head.LastId < LastId && _freshness != Freshness.Unloaded ? head.Epoch.ReplaceAfter(head.LastId)
-            : head.Epoch;
+        Epoch = EpochFor(head, etag);
         _window.Clear();
         LastId = Math.Max(0, head.LastId - windowSize);
         await RememberKeysAsync(head.LastId, commitToken: null, cancellationToken).ConfigureAwait(false);

@@ -67,11 +67,7 @@ public sealed partial class TableEventLog : IEventLog, IAsyncDisposable
         {
             // The table was deleted (or storage lost everything) since it was created: create it again. The failed
             // transaction stored nothing, so the whole append is tried once more.
-            lock (_tableGate)
-            {
-                _tableCreated = null;
-            }
-
+            ForgetTable();
             return await AppendOnceAsync(stream, events, cancellationToken).ConfigureAwait(false);
         }
     }
@@ -267,13 +263,19 @@ public sealed partial class TableEventLog : IEventLog, IAsyncDisposable
         if (IsTableMissing(exception))
         {
             // The next call creates the table again rather than failing for ever.
-            lock (_tableGate)
-            {
-                _tableCreated = null;
-            }
+            ForgetTable();
         }
 
         return StorageFailure.Wrap(exception, $"Could not {action} stream '{stream}'");
+    }
+
+    /// <summary>Makes the next call create the table again.</summary>
+    private void ForgetTable()
+    {
+        lock (_tableGate)
+        {
+            _tableCreated = null;
+        }
     }
 
     /// <summary>True when storage said the table does not exist: it was deleted, or storage lost everything.</summary>

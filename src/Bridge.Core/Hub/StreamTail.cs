@@ -503,7 +503,7 @@ internal sealed partial class StreamTail
             return;
         }
 
-        var previous = GapNotice.Echo(_position, _epoch.Id.Length > 0 ? _epoch.Id : null, malformed: null);
+        var previous = StreamCursor.Format(_position, _epoch.Id);
         _epoch = head.Epoch;
         _recent.Clear();
         _ahead.Clear();

@@ -34,6 +34,7 @@ public sealed class EventPublisher(IEventLog log, StreamHub hub, TimeProvider ti
 
         metrics.PublishDuration.Record(time.GetElapsedTime(started).TotalSeconds);
         var committed = new List<StoredEvent>(events.Count);
+        var stored = 0;
         var epoch = string.Empty;
         var storedAt = time.GetUtcNow();
         for (var i = 0; i < events.Count; i++)
@@ -51,6 +52,7 @@ public sealed class EventPublisher(IEventLog log, StreamHub hub, TimeProvider ti
             }
 
             epoch = results[i].Epoch;
+            stored++;
             committed.Add(new StoredEvent(results[i].Id, events[i].Type, events[i].Data, storedAt, events[i].IdempotencyKey?.Value));
         }
 
@@ -59,7 +61,6 @@ public sealed class EventPublisher(IEventLog log, StreamHub hub, TimeProvider ti
             hub.Deliver(stream, epoch, committed);
         }
 
-        var stored = results.Count(result => !result.IsDuplicate);
         metrics.EventsAppended.Add(stored);
         activity?.SetTag("bridge.events.stored", stored);
         return results;

@@ -1,7 +1,7 @@
 using System.Buffers;
-using System.Globalization;
 using System.Text.Json;
 using Bridge.Events;
+using Bridge.Subscribers;
 
 namespace Bridge.Sse;
 
@@ -64,6 +64,6 @@ public static class GapNotice
     }
 
     /// <summary>The cursor as echoed in a notice.</summary>
-    internal static string? Echo(long? position, string? epoch, string? malformed) =>
-        malformed ?? (epoch is null ? position?.ToString(CultureInfo.InvariantCulture) : FormattableString.Invariant($"{position}.{epoch}"));
+    internal static string? Echo(StreamCursor cursor) =>
+        cursor.Malformed ?? (cursor.Position is { } position ? StreamCursor.Format(position, cursor.Epoch ?? string.Empty) : null);
 }

@@ -32,10 +32,7 @@ public static class SseFormat
     /// </summary>
     public static void WritePreamble(IBufferWriter<byte> output, int retryMilliseconds, long? lastEventId, string epoch)
     {
-        ArgumentOutOfRangeException.ThrowIfNegative(retryMilliseconds);
-        output.Write("retry: "u8);
-        WriteNumber(output, retryMilliseconds);
-        output.Write("\n"u8);
+        WriteRetryField(output, retryMilliseconds);
         if (lastEventId is { } id)
         {
             WriteId(output, id, epoch);
@@ -68,10 +65,8 @@ public static class SseFormat
     /// </summary>
     public static void WriteRetry(IBufferWriter<byte> output, int retryMilliseconds)
     {
-        ArgumentOutOfRangeException.ThrowIfNegative(retryMilliseconds);
-        output.Write("retry: "u8);
-        WriteNumber(output, retryMilliseconds);
-        output.Write("\n\n"u8);
+        WriteRetryField(output, retryMilliseconds);
+        output.Write("\n"u8);
     }
 
     /// <summary>Writes a comment block. The text is Bridge's own and must not contain line breaks.</summary>
@@ -107,6 +102,14 @@ public static class SseFormat
             var isCrLf = data[lineEnd] == '\r' && lineEnd + 1 < data.Length && data[lineEnd + 1] == '\n';
             data = data[(lineEnd + (isCrLf ? 2 : 1))..];
         }
+    }
+
+    private static void WriteRetryField(IBufferWriter<byte> output, int retryMilliseconds)
+    {
+        ArgumentOutOfRangeException.ThrowIfNegative(retryMilliseconds);
+        output.Write("retry: "u8);
+        WriteNumber(output, retryMilliseconds);
+        output.Write("\n"u8);
     }
 
     private static void WriteId(IBufferWriter<byte> output, long id, string epoch)

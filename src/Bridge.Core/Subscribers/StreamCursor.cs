@@ -64,6 +64,13 @@ public readonly record struct StreamCursor
             : new StreamCursor(null, null, raw.Length > MaxEchoLength ? raw[..MaxEchoLength] : raw);
     }
 
+    /// <summary>
+    /// An event's id as Bridge sends it and reads it back: <c>{id}.{epoch}</c>, or the bare number for a stream with no
+    /// epoch. (<see cref="Sse.SseFormat"/> writes the same form as bytes.)
+    /// </summary>
+    public static string Format(long id, string epoch) =>
+        epoch.Length > 0 ? FormattableString.Invariant($"{id}.{epoch}") : id.ToString(CultureInfo.InvariantCulture);
+
     private static bool IsEpoch(string epoch) =>
         epoch.Length is > 0 and <= Events.StreamEpoch.MaxIdLength &&
         !epoch.AsSpan().ContainsAnyExcept(EpochCharacters);

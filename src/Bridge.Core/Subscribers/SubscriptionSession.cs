@@ -274,7 +274,7 @@ public sealed partial class SubscriptionSession
 
     private void WriteGap(GapReason reason, long resumeAfter)
     {
-        GapNotice.Write(_output, reason, GapNotice.Echo(_cursor.Position, _cursor.Epoch, _cursor.Malformed), resumeAfter, _epoch);
+        GapNotice.Write(_output, reason, GapNotice.Echo(_cursor), resumeAfter, _epoch);
         _lastWrittenId = resumeAfter;
     }
 

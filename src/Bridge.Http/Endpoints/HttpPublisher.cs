@@ -3,6 +3,7 @@ using Bridge.Http.Admission;
 using Bridge.Http.Requests;
 using Bridge.Http.Security;
 using Bridge.Publishing;
+using Bridge.Subscribers;
 using Bridge.Telemetry;
 using Microsoft.AspNetCore.Http;
 using Microsoft.Extensions.Logging;
@@ -46,6 +47,17 @@ public sealed partial class HttpPublisher(
         var authorization = await authorizer.AuthorizeAsync(context, name, StreamAccess.Publish).ConfigureAwait(false);
         return (name, authorization.Refusal
             ?? rateLimiter.TryAcquire(authorization.Principal ?? ClientAddress.Of(context, limits.Value.TrustForwardedFor)));
+    }
+
+    /// <summary>
+    /// The <c>Location</c> of a 201: the stream's events from <paramref name="firstNew"/> on, that is, a subscription
+    /// whose cursor is the id just before it.
+    /// </summary>
+    public static string LocationOf(HttpContext context, StreamName stream, AppendResult firstNew)
+    {
+        ArgumentNullException.ThrowIfNull(context);
+        return $"{context.Request.PathBase}/{BridgeRoutes.Prefix}/streams/{Uri.EscapeDataString(stream.Value)}/events" +
+               $"?lastEventId={StreamCursor.Format(firstNew.Id - 1, firstNew.Epoch)}";
     }
 
     /// <summary>Publishes <paramref name="events"/>; the results, or the 503 to answer when storage failed.</summary>

@@ -62,7 +62,7 @@ public sealed class PublishBatchEndpoint(
 
         if (results.FirstOrDefault(result => !result.IsDuplicate) is { Id: > 0 } firstNew)
         {
-            context.Response.Headers.Location = PublishBatchResult.LocationOf(context, name, firstNew);
+            context.Response.Headers.Location = HttpPublisher.LocationOf(context, name, firstNew);
         }
 
         return TypedResults.Json(

@@ -1,5 +1,6 @@
 using Bridge.Events;
 using Bridge.Http.Requests;
+using Bridge.Subscribers;
 using Microsoft.AspNetCore.Http;
 using Microsoft.Extensions.Logging;
 
@@ -64,11 +65,11 @@ public sealed class PublishEndpoint(EventRules rules, HttpPublisher publisher, I
 
         if (!results[0].IsDuplicate)
         {
-            context.Response.Headers.Location = PublishBatchResult.LocationOf(context, name, results[0]);
+            context.Response.Headers.Location = HttpPublisher.LocationOf(context, name, results[0]);
         }
 
         return TypedResults.Json(
-            new PublishResponse(name.Value, results[0].Id, PublishBatchResult.EventIdOf(results[0])),
+            new PublishResponse(name.Value, results[0].Id, StreamCursor.Format(results[0].Id, results[0].Epoch)),
             System.Text.Json.JsonSerializerOptions.Web,
             statusCode: results[0].IsDuplicate ? StatusCodes.Status200OK : StatusCodes.Status201Created);
     }
