@@ -19,7 +19,9 @@ public class SlowClientTests : IAsyncLifetime
     public async Task InitializeAsync() =>
         _server = await BridgeTestServer.StartAsync((await AzuriteProcess.Shared).ConnectionString, new Dictionary<string, string?>
         {
-            ["Sse:SubscriberBufferBytes"] = "65536",
+            // Twice a 500 KB batch, so that the healthy client keeps up on a loaded machine (with 64 KiB it was once cut
+            // off too in CI), while the stalled and the 1 KB/s clients, sent megabytes, overflow all the same.
+            ["Sse:SubscriberBufferBytes"] = "1048576",
         });
 
     public async Task DisposeAsync() => await _server.DisposeAsync();
