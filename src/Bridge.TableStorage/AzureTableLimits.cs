@@ -153,6 +153,7 @@ internal sealed class BoundedTransaction(string partitionKey, Uri tableUri)
             [nameof(HeadEntity.Epoch)] = LongestEpoch,
             [nameof(HeadEntity.ParentEpoch)] = LongestEpoch,
             [nameof(HeadEntity.ReplacedFrom)] = 0L,
+            [nameof(HeadEntity.Writers)] = new string('x', WriterTurns.MaxListLength),
         },
         2 * _tableUriLength);
 

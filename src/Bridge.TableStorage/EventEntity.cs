@@ -63,6 +63,22 @@ internal sealed class HeadEntity : ITableEntity
     /// <summary>The first id that may name a different event than in the parent epoch.</summary>
     public long? ReplacedFrom { get; set; }
 
+    /// <summary>The writers that appended lately, for their turns (<see cref="WriterTurns"/>); read by writers only.</summary>
+    public string? Writers { get; set; }
+
+    /// <summary>The head from a row read among event rows, as a dictionary.</summary>
+    public static HeadEntity From(TableEntity row) => new()
+    {
+        PartitionKey = row.PartitionKey,
+        RowKey = row.RowKey,
+        ETag = row.ETag,
+        LastId = row.GetInt64(nameof(LastId)) ?? 0,
+        Epoch = row.GetString(nameof(Epoch)),
+        ParentEpoch = row.GetString(nameof(ParentEpoch)),
+        ReplacedFrom = row.GetInt64(nameof(ReplacedFrom)),
+        Writers = row.GetString(nameof(Writers)),
+    };
+
     public StreamHead ToHead() =>
         new(LastId, Epoch is null ? StreamEpoch.None : new StreamEpoch(Epoch, ParentEpoch, ReplacedFrom ?? 1));
 }

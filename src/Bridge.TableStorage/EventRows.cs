@@ -12,14 +12,23 @@ namespace Bridge.TableStorage;
 /// data, split into 64 KiB binary properties), <c>StoredAt</c>, and on the first row of each transaction a
 /// <c>Commit</c> token;</item>
 /// <item>one head row (<see cref="HeadEntity"/>), RowKey = <c>head</c>, holding <c>LastId</c> and the stream's epoch
-/// (<c>Epoch</c>, and for an epoch that replaced another in place <c>ParentEpoch</c> and <c>ReplacedFrom</c>). Every
+/// (<c>Epoch</c>, and for an epoch that replaced another in place <c>ParentEpoch</c> and <c>ReplacedFrom</c>), and
+/// the writers that appended lately (<c>Writers</c>, <see cref="WriterTurns"/>). Every
 /// append rewrites it in the same transaction as the new events, with If-Match on its ETag: that is what keeps ids
 /// gap-free and in commit order across writers.</item>
+/// <item>once retention has pruned the stream, one <c>pruned</c> row whose <c>Through</c> is the highest id it may
+/// have removed (<see cref="Retention.StreamPruner"/>).</item>
 /// </list>
 /// </summary>
 internal static class EventRows
 {
     public const string HeadRowKey = "head";
+
+    /// <summary>The row that records how far retention has pruned the stream (<see cref="Retention.StreamPruner"/>).</summary>
+    public const string PrunedRowKey = "pruned";
+
+    /// <summary>The pruned row's property: the highest id retention may have removed.</summary>
+    public const string PrunedThroughProperty = "Through";
 
     /// <summary>What a writer reads to rebuild its idempotency window and recognise its own commits.</summary>
     public static readonly string[] KeyProjection = [nameof(EventEntity.RowKey), nameof(EventEntity.Key), nameof(EventEntity.Commit)];
@@ -32,13 +41,25 @@ internal static class EventRows
     public static readonly string[] HeadProjection =
         [nameof(HeadEntity.LastId), nameof(HeadEntity.Epoch), nameof(HeadEntity.ParentEpoch), nameof(HeadEntity.ReplacedFrom)];
 
+    /// <summary>What a writer reads of the head: also the rival writers it must take turns with.</summary>
+    public static readonly string[] WriterHeadProjection = [.. HeadProjection, nameof(HeadEntity.Writers)];
+
+    /// <summary>What a writer catching up reads: the new rows' keys, then the head.</summary>
+    public static readonly string[] CatchUpProjection = [.. KeyProjection, .. WriterHeadProjection];
+
     public static string RowKey(long id) => id.ToString("D19", CultureInfo.InvariantCulture);
 
-    public static long IdOf(EventEntity row) => long.Parse(row.RowKey, NumberStyles.None, CultureInfo.InvariantCulture);
+    public static long IdOf(EventEntity row) => IdOf(row.RowKey);
+
+    public static long IdOf(string rowKey) => long.Parse(rowKey, NumberStyles.None, CultureInfo.InvariantCulture);
 
     /// <summary>The filter for the event rows with ids in (<paramref name="afterId"/>, <paramref name="throughId"/>].</summary>
     public static string RangeFilter(StreamName stream, long afterId, long throughId) =>
         TableClient.CreateQueryFilter($"PartitionKey eq {stream.Value} and RowKey gt {RowKey(afterId)} and RowKey le {RowKey(throughId)}");
+
+    /// <summary>The filter for every row after <paramref name="afterId"/>: the later events, then the head.</summary>
+    public static string AfterFilter(StreamName stream, long afterId) =>
+        TableClient.CreateQueryFilter($"PartitionKey eq {stream.Value} and RowKey gt {RowKey(afterId)} and RowKey le {HeadRowKey}");
 
     /// <summary>
     /// The row for <paramref name="newEvent"/>, with only the properties it has: the SDK writes every property of a
@@ -75,8 +96,9 @@ internal static class EventRows
         return row;
     }
 
-    public static HeadEntity Head(StreamName stream, long lastId, StreamEpoch epoch) => new()
+    public static HeadEntity Head(StreamName stream, long lastId, StreamEpoch epoch, string writers) => new()
     {
+        Writers = writers,
         PartitionKey = stream.Value,
         RowKey = HeadRowKey,
         LastId = lastId,

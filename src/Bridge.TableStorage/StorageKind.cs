@@ -9,6 +9,12 @@ internal static class StorageKind
     /// <summary>A transaction refused because another writer committed first.</summary>
     public static readonly KeyValuePair<string, object?> Conflict = new("kind", "conflict");
 
+    /// <summary>A writer adding itself to the head's list of rival writers, so that they take turns.</summary>
+    public static readonly KeyValuePair<string, object?> Announce = new("kind", "announce");
+
+    /// <summary>A transaction deleting events that retention removes, or the claim of the ids it may remove.</summary>
+    public static readonly KeyValuePair<string, object?> Prune = new("kind", "prune");
+
     /// <summary>A read of a stream's head row.</summary>
     public static readonly KeyValuePair<string, object?> ReadHead = new("kind", "read-head");
 

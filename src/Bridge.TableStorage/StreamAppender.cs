@@ -58,7 +58,7 @@ internal sealed partial class StreamAppender
         _time = time;
         _logger = logger;
         _metrics = metrics;
-        _writer = new StreamWriterState(stream, table, windowSize, metrics);
+        _writer = new StreamWriterState(stream, table, windowSize, time, metrics);
         _lastActiveTimestamp = time.GetTimestamp();
     }
 
@@ -126,6 +126,7 @@ internal sealed partial class StreamAppender
         {
             try
             {
+                await WaitForTurnAsync().ConfigureAwait(false);
                 await _writer.BringUpToDateAsync(CancellationToken.None).ConfigureAwait(false);
                 var current = Stage(queued, previous: null);
                 while (current is not null)
@@ -145,7 +146,8 @@ internal sealed partial class StreamAppender
 
                     // Start the commit, stage the next transaction while it is in flight, then settle the commit. Only
                     // this task touches the writer's state, and only after the await.
-                    var headIndex = current.Transaction.AddHead(EventRows.Head(_stream, current.LastId, _writer.Epoch), _writer.HeadETag);
+                    var headIndex = current.Transaction.AddHead(
+                        EventRows.Head(_stream, current.LastId, _writer.Epoch, _writer.Turns.List()), _writer.HeadETag);
                     var submitting = _table.SubmitTransactionAsync(current.Transaction.Actions);
                     var next = TakeQueue(stopWhenEmpty: false) is { } more ? Stage(more, previous: current) : null;
                     if (await SettleAsync(current, submitting, headIndex).ConfigureAwait(false) is not { } committed)
@@ -157,16 +159,22 @@ internal sealed partial class StreamAppender
                                 $"Stream '{_stream}' lost all {conflicts} commits to other writers for {LongestLosingStreak.TotalSeconds:F0} s. Retry the append.");
                         }
 
-                        await PauseAfterLossAsync(conflicts).ConfigureAwait(false);
+                        if (!_writer.Turns.Contended)
+                        {
+                            await PauseAfterLossAsync(conflicts).ConfigureAwait(false);
+                        }
+
                         break;
                     }
 
                     conflicts = 0;
+                    _writer.Turns.Committed();
                     Apply(current, committed.HeadETag);
 
                     // The next transaction's ids assumed nobody else wrote after this one; a commit recognised only
-                    // after a conflict may have been followed by other writers, so then it is staged again.
-                    current = next is { IsEmpty: false } && _writer.LastId == current.LastId ? next : null;
+                    // after a conflict may have been followed by other writers, so then it is staged again. A turn
+                    // that ended leaves it for the next.
+                    current = next is { IsEmpty: false } && _writer.LastId == current.LastId && _writer.Turns.MayContinue() ? next : null;
                 }
             }
             catch (Exception exception)
@@ -177,6 +185,43 @@ internal sealed partial class StreamAppender
                 _writer.MarkStale();
                 FailQueued(exception);
             }
+        }
+    }
+
+    /// <summary>
+    /// With rival writers, waits for this writer's turn, and at the start of a new turn reads what they committed
+    /// before it (<see cref="WriterTurns"/>).
+    /// </summary>
+    private async Task WaitForTurnAsync()
+    {
+        bool rivalsMayHaveWritten;
+        for (var wait = _writer.Turns.UntilTurn(out rivalsMayHaveWritten); wait > TimeSpan.Zero; wait = _writer.Turns.UntilTurn(out rivalsMayHaveWritten))
+        {
+            await Task.Delay(wait, _time).ConfigureAwait(false);
+        }
+
+        if (rivalsMayHaveWritten)
+        {
+            _writer.MarkStale();
+        }
+    }
+
+    /// <summary>
+    /// Adds this writer to the head's list of writers with a merge that needs no ETag, so that the writer that keeps
+    /// winning fails its next commit, reads the list and takes turns from then on.
+    /// </summary>
+    private async Task AnnounceAsync()
+    {
+        var listing = new TableEntity(_stream.Value, EventRows.HeadRowKey) { [nameof(HeadEntity.Writers)] = _writer.Turns.List() };
+        try
+        {
+            var response = await _table.UpdateEntityAsync(listing, ETag.All, TableUpdateMode.Merge).ConfigureAwait(false);
+            _metrics.StorageTransactions.Add(1, StorageKind.Announce);
+            _writer.Announced(response.Headers.ETag ?? default);
+        }
+        catch (RequestFailedException gone) when (gone.Status == 404)
+        {
+            // The head is gone, so the stream's history was lost: the next catch-up finds that out.
         }
     }
 
@@ -235,6 +280,11 @@ internal sealed partial class StreamAppender
             if (await _writer.CatchUpAsync(staged.CommitToken, CancellationToken.None).ConfigureAwait(false))
             {
                 return new Committed(_writer.HeadETag);
+            }
+
+            if (_writer.Turns.Contended && !_writer.Listed)
+            {
+                await AnnounceAsync().ConfigureAwait(false);
             }
 
             if (_writer.LastId == knownLastId && failure.Status == 409 && failure.FailedTransactionActionIndex != headIndex)

@@ -15,7 +15,7 @@ namespace Bridge.TableStorage;
 /// acknowledged events. Their ids are about to be issued again, so the writer starts a new epoch
 /// (<see cref="StreamEpoch.ReplaceAfter"/>) that its next commit writes to the head.
 /// </remarks>
-internal sealed class StreamWriterState(StreamName stream, TableClient table, int windowSize, BridgeMetrics metrics)
+internal sealed class StreamWriterState(StreamName stream, TableClient table, int windowSize, TimeProvider time, BridgeMetrics metrics)
 {
     private readonly IdempotencyWindow _window = new(windowSize);
     private Freshness _freshness = Freshness.Unloaded;
@@ -41,6 +41,12 @@ internal sealed class StreamWriterState(StreamName stream, TableClient table, in
     /// <summary>The head row's ETag as of <see cref="LastId"/>, or null when the stream has no head row yet.</summary>
     public ETag? HeadETag { get; private set; }
 
+    /// <summary>The turns this writer takes with rivals, as the head it last read lists them.</summary>
+    public WriterTurns Turns { get; } = new(time);
+
+    /// <summary>True when the head this writer last read lists it among the writers taking turns.</summary>
+    public bool Listed { get; private set; }
+
     /// <summary>The id of the event stored with <paramref name="key"/>, if it is within the window.</summary>
     public bool TryGetId(string key, out long id) => _window.TryGetId(key, out id);
 
@@ -63,6 +69,13 @@ internal sealed class StreamWriterState(StreamName stream, TableClient table, in
         }
 
         _window.Slide(LastId);
+    }
+
+    /// <summary>Records that this writer added itself to the head's list, which moved the head's ETag to <paramref name="headETag"/>.</summary>
+    public void Announced(ETag headETag)
+    {
+        HeadETag = headETag;
+        Listed = true;
     }
 
     /// <summary>Marks the state as possibly behind storage, after a commit whose outcome is unknown.</summary>
@@ -88,7 +101,33 @@ internal sealed class StreamWriterState(StreamName stream, TableClient table, in
     /// </summary>
     public async Task<bool> CatchUpAsync(Guid? commitToken, CancellationToken cancellationToken)
     {
-        var (head, etag) = await ReadHeadAsync(cancellationToken).ConfigureAwait(false);
+        // One query returns the rows committed after LastId and then the head, whose key sorts after every id's.
+        metrics.StorageTransactions.Add(1, StorageKind.Query);
+        var tokenRow = LastId + 1;
+        var committed = false;
+        var highestRead = LastId;
+        var keys = new List<(string Key, long Id)>();
+        HeadEntity? headRow = null;
+        var rows = table.QueryAsync<TableEntity>(
+            EventRows.AfterFilter(stream, LastId), AzureTableLimits.MaxPageSize, EventRows.CatchUpProjection, cancellationToken);
+        await foreach (var row in rows.ConfigureAwait(false))
+        {
+            if (row.RowKey == EventRows.HeadRowKey)
+            {
+                headRow = HeadEntity.From(row);
+                continue;
+            }
+
+            highestRead = EventRows.IdOf(row.RowKey);
+            if (row.GetString(nameof(EventEntity.Key)) is { } key)
+            {
+                keys.Add((key, highestRead));
+            }
+
+            committed |= commitToken is not null && highestRead == tokenRow && row.GetGuid(nameof(EventEntity.Commit)) == commitToken;
+        }
+
+        var (head, etag) = Observe(headRow);
         if (!Continues(head))
         {
             // Another history: storage lost events, or the stream was deleted or restored. Start again from it.
@@ -96,7 +135,14 @@ internal sealed class StreamWriterState(StreamName stream, TableClient table, in
             return false;
         }
 
-        var committed = await RememberKeysAsync(head.LastId, commitToken, cancellationToken).ConfigureAwait(false);
+        foreach (var (key, id) in keys.Where(row => row.Id <= head.LastId))
+        {
+            _window.Remember(key, id);
+        }
+
+        // Rows committed while the query was between them and the head: read them on their own.
+        LastId = Math.Min(highestRead, head.LastId);
+        committed |= await RememberKeysAsync(head.LastId, commitToken, cancellationToken).ConfigureAwait(false);
         LastId = head.LastId;
         HeadETag = etag;
         _freshness = Freshness.Current;
@@ -182,8 +228,16 @@ internal sealed class StreamWriterState(StreamName stream, TableClient table, in
     private async Task<(StreamHead Head, ETag? ETag)> ReadHeadAsync(CancellationToken cancellationToken)
     {
         metrics.StorageTransactions.Add(1, StorageKind.ReadHead);
-        var head = await table.GetEntityIfExistsAsync<HeadEntity>(stream.Value, EventRows.HeadRowKey, EventRows.HeadProjection, cancellationToken)
+        var head = await table.GetEntityIfExistsAsync<HeadEntity>(stream.Value, EventRows.HeadRowKey, EventRows.WriterHeadProjection, cancellationToken)
             .ConfigureAwait(false);
-        return head.HasValue ? (head.Value!.ToHead(), head.Value.ETag) : (StreamHead.Empty, null);
+        return Observe(head.HasValue ? head.Value : null);
+    }
+
+    /// <summary>Takes in a head row just read: its rival writers, and the head itself (empty when there is none).</summary>
+    private (StreamHead Head, ETag? ETag) Observe(HeadEntity? head)
+    {
+        Turns.Observe(head?.Writers);
+        Listed = !Turns.IsUnlisted(head?.Writers);
+        return head is null ? (StreamHead.Empty, null) : (head.ToHead(), head.ETag);
     }
 }

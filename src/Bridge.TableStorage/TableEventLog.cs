@@ -3,6 +3,7 @@ using System.Runtime.CompilerServices;
 using Azure;
 using Azure.Data.Tables;
 using Bridge.Events;
+using Bridge.TableStorage.Retention;
 using Bridge.Telemetry;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
@@ -21,6 +22,8 @@ public sealed partial class TableEventLog : IEventLog, IAsyncDisposable
     private readonly ILogger<TableEventLog> _logger;
     private readonly BridgeMetrics _metrics;
     private readonly ConcurrentDictionary<StreamName, StreamAppender> _appenders = new();
+    private readonly ConcurrentDictionary<StreamName, bool> _usedSinceLastPrune = new();
+    private readonly StreamPruner _pruner;
     private readonly ITimer _retireTimer;
     private readonly TimeSpan _operationTimeout;
     private readonly Lock _tableGate = new();
@@ -43,6 +46,7 @@ public sealed partial class TableEventLog : IEventLog, IAsyncDisposable
         _logger = logger;
         _metrics = metrics;
         _operationTimeout = TimeSpan.FromSeconds(_options.OperationTimeoutSeconds);
+        _pruner = new StreamPruner(_table, _options.IdempotencyWindowEvents, time, metrics);
         var sweep = TimeSpan.FromMinutes(1);
         _retireTimer = time.CreateTimer(_ => RetireIdleAppenders(), null, sweep, sweep);
     }
@@ -75,6 +79,7 @@ public sealed partial class TableEventLog : IEventLog, IAsyncDisposable
     private async Task<IReadOnlyList<AppendResult>> AppendOnceAsync(StreamName stream, IReadOnlyList<NewEvent> events, CancellationToken cancellationToken)
     {
         await EnsureTableAsync(stream, cancellationToken).ConfigureAwait(false);
+        _usedSinceLastPrune[stream] = true;
         var append = new PendingAppend(events, cancellationToken);
         while (_closed || !_appenders.GetOrAdd(stream, CreateAppender).TryEnqueue(append))
         {
@@ -103,6 +108,7 @@ public sealed partial class TableEventLog : IEventLog, IAsyncDisposable
     public async Task<StreamHead> GetHeadAsync(StreamName stream, CancellationToken cancellationToken = default)
     {
         await EnsureTableAsync(stream, cancellationToken).ConfigureAwait(false);
+        _usedSinceLastPrune[stream] = true;
         using var deadline = new CancellationTokenSource(_operationTimeout, _time);
         using var bounded = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken, deadline.Token);
         try
@@ -158,19 +164,50 @@ public sealed partial class TableEventLog : IEventLog, IAsyncDisposable
             for (var i = 0; i < rows.Count; i++)
             {
                 events[i] = EventRows.Decode(rows[i]);
-                if (events[i].Id != expectedId++)
+                if (events[i].Id != expectedId && !await WerePrunedAsync(stream, expectedId, events[i].Id - 1, cancellationToken).ConfigureAwait(false))
                 {
-                    throw MissingEvent(stream, expectedId - 1);
+                    throw MissingEvent(stream, expectedId);
                 }
+
+                expectedId = events[i].Id + 1;
             }
 
             yield return events;
         }
 
-        if (expectedId <= throughId)
+        if (expectedId <= throughId && !await WerePrunedAsync(stream, expectedId, throughId, cancellationToken).ConfigureAwait(false))
         {
             throw MissingEvent(stream, expectedId);
         }
+    }
+
+    /// <summary>
+    /// Prunes <paramref name="stream"/> by <paramref name="rule"/> (<see cref="StreamPruner"/>); returns how many events
+    /// were deleted.
+    /// </summary>
+    internal async Task<int> PruneAsync(StreamName stream, RetentionRule rule, CancellationToken cancellationToken)
+    {
+        await EnsureTableAsync(stream, cancellationToken).ConfigureAwait(false);
+        try
+        {
+            return await _pruner.PruneAsync(stream, rule, cancellationToken).ConfigureAwait(false);
+        }
+        catch (Exception exception) when (StorageFailure.IsStorageFailure(exception, cancellationToken))
+        {
+            throw Unavailable(stream, "prune", exception);
+        }
+    }
+
+    /// <summary>The streams appended to or read since the last call, which are the ones retention may need to prune.</summary>
+    internal List<StreamName> TakeStreamsUsed()
+    {
+        var used = _usedSinceLastPrune.Keys.ToList();
+        foreach (var stream in used)
+        {
+            _usedSinceLastPrune.TryRemove(stream, out _);
+        }
+
+        return used;
     }
 
     /// <summary>
@@ -193,6 +230,33 @@ public sealed partial class TableEventLog : IEventLog, IAsyncDisposable
             var more = await pages.MoveNextAsync().ConfigureAwait(false);
             deadline.CancelAfter(Timeout.InfiniteTimeSpan);
             return more;
+        }
+        catch (Exception exception) when (StorageFailure.IsStorageFailure(exception, cancellationToken))
+        {
+            throw Unavailable(stream, "read events of", exception);
+        }
+    }
+
+    /// <summary>
+    /// True when the missing ids <paramref name="fromId"/>…<paramref name="throughId"/> were removed by retention: the
+    /// stream's pruned row covers them. Pruners claim ids before deleting them, so a row deleted by a pruner is always
+    /// covered by the time it is found missing.
+    /// </summary>
+    private async Task<bool> WerePrunedAsync(StreamName stream, long fromId, long throughId, CancellationToken cancellationToken)
+    {
+        if (throughId < fromId)
+        {
+            return false;
+        }
+
+        using var deadline = new CancellationTokenSource(_operationTimeout, _time);
+        using var bounded = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken, deadline.Token);
+        try
+        {
+            _metrics.StorageTransactions.Add(1, StorageKind.ReadHead);
+            var marker = await _table.GetEntityIfExistsAsync<TableEntity>(stream.Value, EventRows.PrunedRowKey, [EventRows.PrunedThroughProperty], bounded.Token)
+                .ConfigureAwait(false);
+            return marker.HasValue && marker.Value!.GetInt64(EventRows.PrunedThroughProperty) >= throughId;
         }
         catch (Exception exception) when (StorageFailure.IsStorageFailure(exception, cancellationToken))
         {

@@ -1,6 +1,7 @@
 using Azure.Data.Tables;
 using Bridge.Events;
 using Bridge.TableStorage;
+using Bridge.TableStorage.Retention;
 using Microsoft.Extensions.Azure;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection.Extensions;
@@ -15,7 +16,7 @@ public static class TableStorageServiceCollectionExtensions
     /// Registers <see cref="TableEventLog"/> as the <see cref="IEventLog"/>, with a health check named "storage". The
     /// account's <see cref="TableServiceClient"/> is registered with <c>Microsoft.Extensions.Azure</c>, from
     /// <c>AzureWebJobsStorage</c> (see <see cref="StorageAccountConnection"/>); the retry settings come from
-    /// <see cref="TableEventLogOptions"/>.
+    /// <see cref="TableEventLogOptions"/>. Retention (<see cref="RetentionOptions"/>) runs as a hosted service.
     /// </summary>
     public static IServiceCollection AddTableEventLog(this IServiceCollection services, IConfiguration configuration)
     {
@@ -34,6 +35,8 @@ public static class TableStorageServiceCollectionExtensions
         services.TryAddSingleton<TableEventLog>();
         services.TryAddSingleton<IEventLog>(provider => provider.GetRequiredService<TableEventLog>());
         services.AddHealthChecks().AddCheck<TableEventLogHealthCheck>("storage");
+        services.AddValidatedSettings<RetentionOptions>(configuration, RetentionOptions.SectionName);
+        services.AddHostedService<RetentionService>();
         return services;
     }
 }

@@ -10,6 +10,9 @@ namespace Bridge.TableStorage.Tests;
 /// </summary>
 public class AzureTableLimitsTests : IAsyncLifetime
 {
+    /// <summary>The longest list of rival writers a head row holds, so that the head is as large as it gets.</summary>
+    private static readonly string LongestWriterList = new('w', WriterTurns.MaxListLength);
+
     private readonly StreamName _stream = StreamName.Parse(TestNames.Stream("limits"));
     private AzuriteProcess _azurite = null!;
     private TableClient _table = null!;
@@ -33,7 +36,7 @@ public class AzureTableLimitsTests : IAsyncLifetime
         }
 
         Assert.False(transaction.TryAddInsert(Row(100, "x"), reserveOperations: 1, reserveBytes: 0));
-        var headIndex = transaction.AddHead(EventRows.Head(_stream, 99, StreamEpoch.Start()), ifMatch: null);
+        var headIndex = transaction.AddHead(EventRows.Head(_stream, 99, StreamEpoch.Start(), LongestWriterList), ifMatch: null);
         var responses = await _table.SubmitTransactionAsync(transaction.Actions);
 
         Assert.Equal(100, responses.Value.Count);
@@ -61,7 +64,7 @@ public class AzureTableLimitsTests : IAsyncLifetime
         {
         }
 
-        transaction.AddHead(EventRows.Head(_stream, id - 1, StreamEpoch.Start()), ifMatch: null);
+        transaction.AddHead(EventRows.Head(_stream, id - 1, StreamEpoch.Start(), LongestWriterList), ifMatch: null);
         await _table.SubmitTransactionAsync(transaction.Actions);
 
         Assert.InRange(id - 1, 8, 11);
@@ -116,13 +119,13 @@ public class AzureTableLimitsTests : IAsyncLifetime
     {
         var first = new BoundedTransaction(_stream.Value, _table.Uri);
         first.TryAddInsert(Row(1, "a"), 1, first.HeadCost);
-        first.AddHead(EventRows.Head(_stream, 1, StreamEpoch.Start()), ifMatch: null);
+        first.AddHead(EventRows.Head(_stream, 1, StreamEpoch.Start(), LongestWriterList), ifMatch: null);
         var etag = (await _table.SubmitTransactionAsync(first.Actions)).Value[1].Headers.ETag;
-        await _table.UpsertEntityAsync(EventRows.Head(_stream, 1, StreamEpoch.Start()), TableUpdateMode.Replace);
+        await _table.UpsertEntityAsync(EventRows.Head(_stream, 1, StreamEpoch.Start(), LongestWriterList), TableUpdateMode.Replace);
 
         var stale = new BoundedTransaction(_stream.Value, _table.Uri);
         stale.TryAddInsert(Row(2, "b"), 1, stale.HeadCost);
-        var headIndex = stale.AddHead(EventRows.Head(_stream, 2, StreamEpoch.Start()), etag);
+        var headIndex = stale.AddHead(EventRows.Head(_stream, 2, StreamEpoch.Start(), LongestWriterList), etag);
         var failure = await Assert.ThrowsAsync<TableTransactionFailedException>(() => _table.SubmitTransactionAsync(stale.Actions));
 
         Assert.Equal(412, failure.Status);

@@ -8,7 +8,7 @@ namespace Bridge.TableStorage.Tests;
 /// <summary>Builds real event logs on Azurite. Each instance has its own client and writer state, like a process.</summary>
 internal static class EventLogs
 {
-    public static TableEventLog Create(string connectionString, string table, int windowEvents = 100_000)
+    public static TableEventLog Create(string connectionString, string table, int windowEvents = 100_000, Bridge.Telemetry.BridgeMetrics? metrics = null, TimeProvider? time = null)
     {
         var clientOptions = new TableClientOptions();
         clientOptions.Retry.MaxRetries = 2;
@@ -17,8 +17,9 @@ internal static class EventLogs
         return new TableEventLog(
             new TableServiceClient(connectionString, clientOptions),
             Options.Create(new TableEventLogOptions { EventsTable = table, IdempotencyWindowEvents = windowEvents }),
-            TimeProvider.System,
-            NullLogger<TableEventLog>.Instance, new Bridge.Telemetry.BridgeMetrics());
+            time ?? TimeProvider.System,
+            NullLogger<TableEventLog>.Instance,
+            metrics ?? new Bridge.Telemetry.BridgeMetrics());
     }
 
     public static NewEvent Text(string text, string? key = null, string? type = null) =>

@@ -12,7 +12,7 @@ public class StagedTransactionTests
 {
     private static readonly StreamName Stream = StreamName.Parse("staging");
     private static readonly TableClient Table = new(new Uri($"http://127.0.0.1:10002/{AzuriteProcess.DevelopmentAccountName}/staging"));
-    private readonly StreamWriterState _writer = new(Stream, Table, windowSize: 1000, new Bridge.Telemetry.BridgeMetrics());
+    private readonly StreamWriterState _writer = new(Stream, Table, windowSize: 1000, TimeProvider.System, new Bridge.Telemetry.BridgeMetrics());
 
     [Fact]
     public void A_call_that_would_straddle_two_transactions_starts_the_next_one_instead()

@@ -48,7 +48,9 @@ public interface IEventLog
 
     /// <summary>
     /// Reads the events with ids in (<paramref name="afterId"/>, <paramref name="throughId"/>], in order, a page at a
-    /// time. Every id up to <paramref name="throughId"/> must already be committed.
+    /// time. Every id up to <paramref name="throughId"/> must already be committed. Events that the log's retention
+    /// removed are skipped, so the ids jump where they were (the first event may come after
+    /// <paramref name="afterId"/> + 1, or none at all); any other missing event is an error.
     /// </summary>
     /// <exception cref="EventLogUnavailableException">Storage could not be reached.</exception>
     IAsyncEnumerable<IReadOnlyList<StoredEvent>> ReadAsync(

@@ -19,6 +19,12 @@ public enum GapReason
     /// writes), so events after <c>resumeAfter</c> that the client holds are void.
     /// </summary>
     HistoryReplaced,
+
+    /// <summary>
+    /// Events after the cursor are no longer kept: the stream's retention removed them. <c>resumeAfter</c> is the id
+    /// before the oldest event still kept.
+    /// </summary>
+    EventsPruned,
 }
 
 /// <summary>
@@ -44,16 +50,24 @@ public static class GapNotice
             {
                 GapReason.MalformedCursor => "malformed-cursor",
                 GapReason.CursorAheadOfStream => "cursor-ahead-of-stream",
+                GapReason.EventsPruned => "events-pruned",
                 _ => "history-replaced",
             });
             json.WriteString("requested", requested);
             json.WriteNumber("resumeAfter", resumeAfter);
+            if (reason == GapReason.EventsPruned)
+            {
+                json.WriteNumber("oldestKept", resumeAfter + 1);
+            }
+
             json.WriteString("message", reason switch
             {
                 GapReason.MalformedCursor =>
                     "The requested event id is not an event id of this stream. Events resume after the last event of the stream; reload any state built from earlier events.",
                 GapReason.CursorAheadOfStream =>
                     "The requested event id is beyond the end of the stream. Events resume after the last event of the stream; reload any state built from earlier events.",
+                GapReason.EventsPruned =>
+                    "Events after the requested id are no longer kept: the stream's retention removed them. Events resume at 'oldestKept', the oldest event still kept; reload any state built from earlier events.",
                 _ =>
                     "The stream's stored history was replaced: storage lost events that had been sent. Drop the events you hold after 'resumeAfter'; the stream's events from there on follow.",
             });

@@ -353,21 +353,36 @@ public sealed partial class SubscriptionSession
     /// </summary>
     private async Task<long?> ReplayAsync(StreamTail tail, long position, Subscriber subscriber, CancellationToken cancelled)
     {
-        await foreach (var page in _log.ReadAsync(_stream, position, tail.Position, cancelled).ConfigureAwait(false))
+        var through = tail.Position;
+        await foreach (var page in _log.ReadAsync(_stream, position, through, cancelled).ConfigureAwait(false))
         {
             foreach (var stored in page)
             {
+                // The log skips what retention removed: say so where the ids jump.
+                if (stored.Id > position + 1)
+                {
+                    WriteGap(GapReason.EventsPruned, stored.Id - 1);
+                }
+
                 SseFormat.WriteEvent(_output, stored.Id, _epoch, stored.Type, stored.Data.Span);
+                position = stored.Id;
             }
 
             _metrics.ReplayedRows.Add(page.Count);
             _eventsWritten += page.Count;
-            _lastWrittenId = position = page[^1].Id;
+            _lastWrittenId = position;
             if (!await FlushAsync(cancelled).ConfigureAwait(false) || IsPastDeadline)
             {
                 subscriber.End(SubscriberEnd.Lifetime);
                 return null;
             }
+        }
+
+        if (position < through)
+        {
+            // Everything up to the tail's position was removed.
+            WriteGap(GapReason.EventsPruned, through);
+            position = through;
         }
 
         return position;

@@ -35,6 +35,7 @@ public sealed class BridgeMetrics
         OpenSubscribers = meter.CreateUpDownCounter<long>("bridge.subscribers.open", "{subscriber}", "SSE responses open in this process.");
         EventsAppended = meter.CreateCounter<long>("bridge.events.appended", "{event}", "Events stored (duplicates not counted).");
         AppendsRefused = meter.CreateCounter<long>("bridge.appends.refused", "{request}", "Publish requests refused, by reason (the problem type).");
+        EventsPruned = meter.CreateCounter<long>("bridge.events.pruned", "{event}", "Events removed by retention.");
         ReplayedRows = meter.CreateCounter<long>("bridge.replay.rows", "{event}", "Events read from storage to replay them to a client.");
         EventsDelivered = meter.CreateCounter<long>("bridge.events.delivered", "{event}", "Events written to clients, replayed or live.");
         SubscribersDropped = meter.CreateCounter<long>("bridge.subscribers.dropped", "{subscriber}", "Responses cut off because the client read too slowly.");
@@ -44,6 +45,9 @@ public sealed class BridgeMetrics
         PublishDuration = meter.CreateHistogram<double>("bridge.publish.duration", "s", "Time to store a publish call's events.");
         DeliveryDelay = meter.CreateHistogram<double>("bridge.delivery.delay", "s", "From an event's commit to its fan-out to this process's clients.");
     }
+
+    /// <summary><c>bridge.events.pruned</c>.</summary>
+    public Counter<long> EventsPruned { get; }
 
     /// <summary><c>bridge.subscribers.open</c>.</summary>
     public UpDownCounter<long> OpenSubscribers { get; }
