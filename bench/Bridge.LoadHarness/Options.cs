@@ -39,6 +39,11 @@ internal sealed class Options(IReadOnlyDictionary<string, string> values)
     public string Required(string name) =>
         values.TryGetValue(name, out var value) ? value : throw new ArgumentException($"--{name} is required.");
 
+    /// <summary>A list of <c>A=B,C=D</c> pairs, such as the server settings of <c>--server-env</c>; empty when not given.</summary>
+    public IEnumerable<KeyValuePair<string, string>> Pairs(string name) =>
+        (Text(name) ?? string.Empty).Split(',', StringSplitOptions.RemoveEmptyEntries)
+            .Select(pair => KeyValuePair.Create(pair.Split('=')[0], pair.Split('=', 2)[1]));
+
     /// <summary>The options again, without <paramref name="except"/>, for passing on to a child process.</summary>
     public IEnumerable<string> Forward(params string[] except) =>
         values.Where(pair => !except.Contains(pair.Key, StringComparer.OrdinalIgnoreCase)).SelectMany(pair => new[] { "--" + pair.Key, pair.Value });

@@ -12,6 +12,9 @@ using Bridge.StorageBench;
 //       Prints one JSON line with every figure, for compare.
 //   compare --connection <cs> --before <Bridge.StorageBench.dll of another build> [--rounds 6] [...measure options]
 //       runs the other build's measure and this build's alternately, then prints a Markdown table of medians.
+//   retention --connection <cs> [--events 20000] [--keep 1000] [--rounds 3]
+//       the pruner removing all but the last --keep events of a stream, against raw batch deletes of as many rows;
+//       prints a Markdown table with the requests per pruned event and per idle round.
 //   bdn --connection <cs>
 //       BenchmarkDotNet with MemoryDiagnoser: one append call of 100 events and one page of 1,000 events, against
 //       the raw SDK calls that do the same storage work.
@@ -25,6 +28,9 @@ switch (args.FirstOrDefault())
 
     case "compare":
         return await Comparison.RunAsync(options);
+
+    case "retention":
+        return await RetentionCost.RunAsync(options);
 
     case "bdn":
         Environment.SetEnvironmentVariable(StorageBenchmarks.ConnectionVariable, options.Required("connection"));

@@ -84,5 +84,15 @@ public class HarnessSmokeTests
         Assert.All(result.RatioToOneWriter.Values, ratio => Assert.True(ratio > 0));
     }
 
+    [Fact]
+    public async Task Publish_measures_single_and_batch_publishes_against_raw_writes_and_prices_a_refusal()
+    {
+        var result = await PublishScenario.RunAsync(Quiet, Args("--publish-events", "300", "--publish-publishers", "8", "--publish-rounds", "1"));
+
+        Assert.Equal(0, result.RefusedOnDefaultLimits);
+        Assert.True(result.SingleRatio > 0 && result.BatchRatio > 0);
+        Assert.True(result.RefusalCostRatio > 0);
+    }
+
     private static Options Args(params string[] args) => Options.Parse(args);
 }

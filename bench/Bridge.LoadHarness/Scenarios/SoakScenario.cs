@@ -22,9 +22,9 @@ internal static class SoakScenario
 
         await using var azurite = await AzuriteProcess.StartAsync();
         var settings = new Dictionary<string, string> { ["AzureWebJobsStorage"] = azurite.ConnectionString };
-        foreach (var setting in (options.Text("server-env") ?? string.Empty).Split(',', StringSplitOptions.RemoveEmptyEntries))
+        foreach (var (name, value) in options.Pairs("server-env"))
         {
-            settings[setting.Split('=')[0]] = setting.Split('=', 2)[1];
+            settings[name] = value;
         }
 
         await using var server = await BridgeServerProcess.StartAsync(settings, assembly: options.Text("server-assembly"));
