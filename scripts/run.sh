@@ -7,6 +7,9 @@
 #   BRIDGE_PORT      the server's port on 127.0.0.1 (default 5080)
 #   AZURITE_PORT     the Table service port to use or start (default 10002, what UseDevelopmentStorage=true means)
 #   SERVICEBUS_PORT  the local Service Bus endpoint's port to use or start (default 5672, as Microsoft's emulator)
+#   BRIDGE_HTTPS_PORT  also serve HTTPS, with HTTP/2, on this port (e.g. 5443), with the .NET development certificate
+#                    (`dotnet dev-certs https`, made offline if missing, exported to .certs/). Browsers warn about it
+#                    until it is trusted (`dotnet dev-certs https --trust` where that is supported). docs/http2.md
 set -euo pipefail
 source "$(dirname "${BASH_SOURCE[0]}")/common.sh"
 cd "$(repo_root)"
@@ -66,7 +69,18 @@ fi
 export ServiceBusConnection="${ServiceBusConnection:-Endpoint=sb://127.0.0.1:$servicebus_port;SharedAccessKeyName=RootManageSharedAccessKey;SharedAccessKey=SAS_KEY_VALUE;UseDevelopmentEmulator=true;}"
 
 export AzureWebJobsStorage="${AzureWebJobsStorage:-DefaultEndpointsProtocol=http;AccountName=devstoreaccount1;AccountKey=Eby8vdM02xNOcqFlqUwJPLlmEtlCDXJ1OUzFT50uSRZ6IFsuFq2UVErCz4I6tq/K1SZFPTOtr/KBHBeksoGMGw==;TableEndpoint=http://127.0.0.1:$azurite_port/devstoreaccount1;}"
-dotnet src/Bridge.Server/bin/Release/net10.0/Bridge.Server.dll --urls "http://127.0.0.1:$port" &
+urls="http://127.0.0.1:$port"
+if [[ -n "${BRIDGE_HTTPS_PORT:-}" ]]; then
+  certificate=.certs/bridge-development.pfx
+  if [[ ! -f "$certificate" ]]; then
+    echo "==> Exporting the .NET development certificate to $certificate (dotnet dev-certs https)"
+    mkdir -p .certs
+    dotnet dev-certs https --export-path "$certificate" --password bridge-development >/dev/null
+  fi
+  export Kestrel__Certificates__Default__Path="$PWD/$certificate" Kestrel__Certificates__Default__Password=bridge-development
+  urls="$urls;https://127.0.0.1:$BRIDGE_HTTPS_PORT"
+fi
+dotnet src/Bridge.Server/bin/Release/net10.0/Bridge.Server.dll --urls "$urls" &
 server_pid=$!
 for _ in $(seq 1 100); do http_ok "http://127.0.0.1:$port/api/health" && break; sleep 0.2; done
 
@@ -74,6 +88,9 @@ echo
 echo "    Bridge is running. Open the demo page:  http://127.0.0.1:$port/"
 echo "    Or from a shell:  curl -N http://127.0.0.1:$port/api/streams/demo/events"
 echo "                      curl -X POST --data-binary 'hello' http://127.0.0.1:$port/api/streams/demo/events"
+if [[ -n "${BRIDGE_HTTPS_PORT:-}" ]]; then
+  echo "    Over HTTPS with HTTP/2 (development certificate):  https://127.0.0.1:$BRIDGE_HTTPS_PORT/"
+fi
 echo "    Through the Service Bus topic:"
 echo "                      dotnet tools/Bridge.Publish/bin/Release/net10.0/Bridge.Publish.dll --stream demo 'hello from the topic'"
 echo "    Press Ctrl-C to stop."

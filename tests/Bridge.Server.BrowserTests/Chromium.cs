@@ -39,10 +39,13 @@ public sealed class Chromium : IAsyncLifetime
         _playwright.Dispose();
     }
 
-    /// <summary>A page in a fresh context (its own cookies, cache and connections).</summary>
-    public async Task<IPage> NewPageAsync(ViewportSize? viewport = null)
+    /// <summary>
+    /// A page in a fresh context (its own cookies, cache and connections); with <paramref name="trustAnyCertificate"/>,
+    /// one that accepts a test's self-signed certificate.
+    /// </summary>
+    public async Task<IPage> NewPageAsync(ViewportSize? viewport = null, bool trustAnyCertificate = false)
     {
-        var context = await Browser.NewContextAsync(new BrowserNewContextOptions { ViewportSize = viewport });
+        var context = await Browser.NewContextAsync(new BrowserNewContextOptions { ViewportSize = viewport, IgnoreHTTPSErrors = trustAnyCertificate });
         context.SetDefaultTimeout(60_000);
         return await context.NewPageAsync();
     }

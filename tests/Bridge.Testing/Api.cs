@@ -11,7 +11,12 @@ public static class Api
     public static async Task<HttpResponseMessage> PublishAsync(HttpClient client, string stream, string data, string? type = null, string? key = null)
     {
         var url = $"/api/streams/{stream}/events" + (type is null ? "" : $"?type={Uri.EscapeDataString(type)}");
-        using var request = new HttpRequestMessage(HttpMethod.Post, url) { Content = new StringContent(data, Encoding.UTF8, "text/plain") };
+        using var request = new HttpRequestMessage(HttpMethod.Post, url)
+        {
+            Content = new StringContent(data, Encoding.UTF8, "text/plain"),
+            Version = client.DefaultRequestVersion,
+            VersionPolicy = client.DefaultVersionPolicy,
+        };
         if (key is not null)
         {
             request.Headers.TryAddWithoutValidation("Idempotency-Key", key);

@@ -62,7 +62,7 @@ public sealed class SseConnection : IAsyncDisposable
     public static async Task<SseConnection> OpenAsync(HttpClient http, string url, string? lastEventId = null, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(http);
-        using var request = new HttpRequestMessage(HttpMethod.Get, url);
+        using var request = new HttpRequestMessage(HttpMethod.Get, url) { Version = http.DefaultRequestVersion, VersionPolicy = http.DefaultVersionPolicy };
         request.Headers.Accept.Add(new MediaTypeWithQualityHeaderValue("text/event-stream"));
         if (!string.IsNullOrEmpty(lastEventId))
         {
