@@ -94,5 +94,13 @@ public class HarnessSmokeTests
         Assert.True(result.RefusalCostRatio > 0);
     }
 
+    [Fact]
+    public async Task Http2_measures_memory_per_subscription_on_both_protocols_and_delivers_to_all()
+    {
+        var result = await Http2Scenario.RunAsync(Quiet, Args("--h2-subscriptions", "100", "--h2-streams-per-connection", "50", "--settle-seconds", "0"));
+
+        Assert.True(result.AllDelivered);
+    }
+
     private static Options Args(params string[] args) => Options.Parse(args);
 }

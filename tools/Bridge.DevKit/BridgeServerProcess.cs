@@ -33,7 +33,7 @@ public sealed partial class BridgeServerProcess : IAsyncDisposable
     /// operator would set them. <paramref name="port"/> 0 picks a free one. <paramref name="assembly"/> is the server
     /// to run, this repository's build by default (a benchmark may run another commit's).
     /// </summary>
-    public static async Task<BridgeServerProcess> StartAsync(IDictionary<string, string> settings, int port = 0, string? assembly = null)
+    public static async Task<BridgeServerProcess> StartAsync(IDictionary<string, string> settings, int port = 0, string? assembly = null, string scheme = "http")
     {
         ArgumentNullException.ThrowIfNull(settings);
         assembly ??= RepositoryPaths.ServerAssembly;
@@ -60,7 +60,7 @@ public sealed partial class BridgeServerProcess : IAsyncDisposable
             environment[key] = value;
         }
 
-        var process = await ChildProcess.StartAsync("dotnet", [assembly, "--urls", $"http://127.0.0.1:{port}"], environment);
+        var process = await ChildProcess.StartAsync("dotnet", [assembly, "--urls", $"{scheme}://127.0.0.1:{port}"], environment);
         try
         {
             var listening = await process.WaitForLineAsync(line => ListeningLine().IsMatch(line), TimeSpan.FromSeconds(60));
@@ -92,6 +92,6 @@ public sealed partial class BridgeServerProcess : IAsyncDisposable
         await _process.DisposeAsync();
     }
 
-    [GeneratedRegex(@"Now listening on: (http://\S+)")]
+    [GeneratedRegex(@"Now listening on: (https?://\S+)")]
     private static partial Regex ListeningLine();
 }
