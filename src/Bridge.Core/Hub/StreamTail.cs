@@ -447,13 +447,22 @@ internal sealed partial class StreamTail
             {
                 await foreach (var page in _log.ReadAsync(Stream, from, head.LastId, running).ConfigureAwait(false))
                 {
-                    var encoded = EncodedEvents.Encode(page, head.Epoch.Id);
-                    lock (_gate)
+                    // The log skips events that retention removed, so a page's ids may jump: each contiguous run goes alone.
+                    foreach (var run in ContiguousRuns(page))
                     {
-                        // Events this process committed may have been delivered meanwhile.
-                        if (encoded.LastId > _position && head.Epoch.Id == _epoch.Id && !_stopped)
+                        var encoded = EncodedEvents.Encode(run, head.Epoch.Id);
+                        lock (_gate)
                         {
-                            FanOut(encoded);
+                            // Events this process committed may have been delivered meanwhile.
+                            if (encoded.LastId > _position && head.Epoch.Id == _epoch.Id && !_stopped)
+                            {
+                                if (encoded.FirstId > _position + 1)
+                                {
+                                    SkipPruned(encoded.FirstId - 1);
+                                }
+
+                                FanOut(encoded);
+                            }
                         }
                     }
                 }
@@ -514,8 +523,26 @@ internal sealed partial class StreamTail
         }
 
         LogHistoryReplaced(Stream.Value, previous, resumeAfter, head.Epoch.Id);
+        SendGap(GapReason.HistoryReplaced, previous, resumeAfter);
+    }
+
+    /// <summary>
+    /// Retention removed events this tail had yet to send (it fell further behind than a stream keeps): its
+    /// subscribers are told, and follow on from the oldest event kept. Under the lock.
+    /// </summary>
+    private void SkipPruned(long resumeAfter)
+    {
+        var previous = StreamCursor.Format(_position, _epoch.Id);
+        LogEventsPruned(Stream.Value, previous, resumeAfter);
+        _recent.Clear();
+        SendGap(GapReason.EventsPruned, previous, resumeAfter);
+    }
+
+    /// <summary>Sends every subscriber a <c>bridge.gap</c> and moves the tail to where the stream resumes. Under the lock.</summary>
+    private void SendGap(GapReason reason, string previous, long resumeAfter)
+    {
         var notice = new ArrayBufferWriter<byte>(512);
-        GapNotice.Write(notice, GapReason.HistoryReplaced, previous, resumeAfter, head.Epoch.Id);
+        GapNotice.Write(notice, reason, previous, resumeAfter, _epoch.Id);
         _position = resumeAfter;
         _lastSentTimestamp = _time.GetTimestamp();
         _subscribers.RemoveAll(subscriber => !subscriber.TryDeliver(notice.WrittenMemory, resumeAfter));
@@ -554,6 +581,9 @@ internal sealed partial class StreamTail
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "Stream {Stream}'s stored history was replaced after event {Previous} was sent; subscribers resume after {ResumeAfter} in epoch {Epoch}")]
     private partial void LogHistoryReplaced(string stream, string? previous, long resumeAfter, string epoch);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Stream {Stream}: retention removed events after {Previous} before this tail sent them; its subscribers resume after {ResumeAfter}")]
+    private partial void LogEventsPruned(string stream, string previous, long resumeAfter);
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "Could not start following stream {Stream}")]
     private partial void LogStartFailed(Exception exception, string stream);
