@@ -1,4 +1,3 @@
-using Bridge.Events;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
@@ -50,8 +49,10 @@ internal sealed partial class RetentionService(
                     LogPruned(stream.Value, pruned);
                 }
             }
-            catch (EventLogUnavailableException exception)
+            catch (Exception exception) when (exception is not OperationCanceledException || !cancellationToken.IsCancellationRequested)
             {
+                // Storage being unavailable is the usual cause; whatever it is, pruning must not stop the host, which
+                // is what an exception escaping a background service does.
                 LogPruneFailed(exception, stream.Value);
             }
         }
