@@ -60,6 +60,47 @@ public class DemoPageTests(Chromium chromium) : IAsyncLifetime
     }
 
     [Fact]
+    public async Task A_new_user_sees_the_quick_start_greeting_replayed_then_a_new_one_live_with_the_countdown_and_the_auth_state()
+    {
+        // The README's quick start publishes with ?type=greeting, which a page that listened only for "message" hid.
+        var stream = TestNames.Stream("greetings")[..16]; // Short: its screenshot is the README's.
+        await Publisher.PublishAsync(_server.Client, stream, "hello before the page opened", type: "greeting");
+        var page = await chromium.NewPageAsync();
+        await page.GotoAsync(new Uri(_server.BaseAddress, $"/?stream={stream}&lastEventId=0").ToString());
+
+        await page.Locator("#events li[data-type=greeting][data-origin=replay]").WaitForAsync();
+        await Publisher.PublishAsync(_server.Client, stream, "hello while it is open", type: "greeting");
+        var live = page.Locator("#events li[data-type=greeting][data-origin=live]");
+        await live.WaitForAsync();
+
+        Assert.Equal("hello while it is open", await live.Locator(".data").InnerTextAsync());
+        await page.WaitForFunctionAsync("() => document.querySelector('#countdown').innerText.includes('closes this response in')");
+        Assert.Contains("Open", await page.InnerTextAsync("#auth"), StringComparison.Ordinal);
+        Assert.Contains("HTTP/1.1", await page.InnerTextAsync("#protocol"), StringComparison.Ordinal);
+        Assert.Equal("docs/api.md", await page.GetAttributeAsync("footer a[href='docs/api.md']", "href"));
+        using var reference = await _server.Client.GetAsync("/docs/api.md");
+        Assert.True(reference.IsSuccessStatusCode, $"The API reference the page links to answered {(int)reference.StatusCode}.");
+        Directory.CreateDirectory(Chromium.ScreenshotDirectory);
+        await page.ScreenshotAsync(new PageScreenshotOptions { Path = Path.Combine(Chromium.ScreenshotDirectory, "demo-page-greeting.png"), FullPage = true });
+    }
+
+    [Fact]
+    public async Task Several_streams_are_followed_at_once_and_each_event_names_its_stream()
+    {
+        var (orders, payments) = (TestNames.Stream("orders"), TestNames.Stream("payments"));
+        var page = await chromium.NewPageAsync();
+        await page.GotoAsync(new Uri(_server.BaseAddress, $"/?stream={orders},{payments}").ToString());
+        await page.Locator("body[data-state=open]").WaitForAsync();
+
+        await Publisher.PublishAsync(_server.Client, orders, "order 1", type: "order.created");
+        await Publisher.PublishAsync(_server.Client, payments, "payment 1", type: "payment.received");
+
+        await page.Locator($"#events li[data-stream='{payments}'][data-type='payment.received']").WaitForAsync();
+        await page.Locator($"#events li[data-stream='{orders}'][data-type='order.created']").WaitForAsync();
+        Assert.Equal(2, await page.Locator("#events li").CountAsync());
+    }
+
+    [Fact]
     public async Task The_page_fits_a_phone_screen()
     {
         var page = await chromium.NewPageAsync(new ViewportSize { Width = 375, Height = 740 });

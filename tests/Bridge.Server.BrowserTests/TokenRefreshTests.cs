@@ -61,7 +61,7 @@ public class TokenRefreshTests(Chromium chromium) : IAsyncLifetime
     private async Task<IPage> OpenPageAsync(TimeSpan lifetime)
     {
         var page = await chromium.NewPageAsync();
-        await page.GotoAsync(new Uri(_server.BaseAddress, $"/?stream={_stream}&lastEventId=0").ToString());
+        await page.GotoAsync(new Uri(_server.BaseAddress, $"/?stream={_stream}&lastEventId=0&client=eventsource").ToString());
         await page.CheckAsync("#from-start");
         await page.FillAsync("#token", Token(lifetime));
         await page.ClickAsync("#connect");

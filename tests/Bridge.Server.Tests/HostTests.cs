@@ -34,6 +34,7 @@ public class HostTests
         Assert.Equal(HttpStatusCode.OK, response.StatusCode);
         var health = await response.Content.ReadFromJsonAsync<JsonElement>();
         Assert.Equal("Healthy", health.GetProperty("status").GetString());
+        Assert.Equal("open", health.GetProperty("auth").GetString());
         Assert.Equal("Healthy", health.GetProperty("checks").GetProperty("storage").GetProperty("status").GetString());
     }
 

@@ -268,6 +268,8 @@ public sealed partial class SubscriptionSession
             WriteGap(GapReason.MalformedCursor, position);
         }
 
+        // For clients that read comments (EventSource ignores them): when this response is planned to end.
+        SseFormat.WriteComment(_output, $"closes-in {(int)Math.Ceiling(RemainingLifetime.TotalSeconds)}");
         await FlushAsync(cancelled).ConfigureAwait(false);
         return position;
     }
@@ -296,6 +298,9 @@ public sealed partial class SubscriptionSession
                         _output.Write(outbound.Bytes.Span);
                         _lastWrittenId = outbound.LastId;
                     }
+
+                    // Everything before this comment was replayed, from storage or the tail's memory; what follows is live.
+                    SseFormat.WriteComment(_output, "live");
 
                     // Attached: from here the subscriber's own end (its deadline, an overflow) releases this flush.
                     await FlushAsync(CancellationToken.None).ConfigureAwait(false);

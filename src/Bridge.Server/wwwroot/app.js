@@ -1,14 +1,20 @@
-// The demo page: a native EventSource on one stream, and a form that publishes to it.
-// EventSource reconnects by itself after each bounded response, sending Last-Event-ID, so the list below should
-// show every id once, in order, across reconnects.
+// The demo page: follows one or more streams, and publishes to them. The list shows every id once, in order, across
+// the reconnection that follows each bounded response.
 //
-// When the server requires tokens, EventSource cannot send one in a header, so the token goes into the bridge_token
-// cookie (POST /api/auth/session) before connecting, and again whenever a fresh one is pasted: the stream ends when
-// the old token expires, and the browser's reconnection carries the new cookie. A refused connection (an expired
-// token, a full server) makes EventSource give up for good; the page then opens a new one after a growing delay,
-// resuming after the last event it showed.
+// Two clients:
+// - By default the fetch() client (fetch-event-source.js), one per stream, which sees every event type and the
+//   server's comments: "closes-in <s>" (the page counts down to the reconnection) and "live" (where replay ends, so
+//   replayed events are marked). Over HTTP/2 all its streams share one connection. A token goes in the
+//   Authorization header of every connection.
+// - With ?client=eventsource (or ?types=…), the browser's native EventSource on one stream, which dispatches only the
+//   types a page listens for and cannot send headers: the token goes into the bridge_token cookie
+//   (POST /api/auth/session) before connecting, and again whenever a fresh one is pasted; the stream ends when the
+//   old token expires, and the browser's reconnection carries the new cookie. A refused connection (an expired
+//   token, a full server) makes EventSource give up for good; the page then opens a new one after a growing delay,
+//   resuming after the last event it showed.
 
 import { clearEvents, showEvent } from './event-list.js';
+import { FetchEventSource } from './fetch-event-source.js';
 
 const $ = (id) => document.getElementById(id);
 const namePattern = /^[A-Za-z0-9_.:-]{1,128}$/;
@@ -17,6 +23,7 @@ const maxRetryDelay = 30_000;
 // ?stream=…&types=a,b&lastEventId=… fill the form, so a view can be shared or bookmarked.
 const params = new URLSearchParams(location.search);
 let initialCursor = params.get('lastEventId');
+const native = params.get('client') === 'eventsource' || params.has('types');
 
 let source = null;
 let connectedStream = null;
@@ -62,18 +69,85 @@ async function storeToken() {
 function connect(event) {
   event?.preventDefault();
   disconnect();
-  const name = $('stream').value.trim();
-  if (!namePattern.test(name)) {
-    $('publish-result').textContent = 'A stream name is 1–128 letters, digits, - _ . or :';
+  const names = $('stream').value.split(',').map((name) => name.trim()).filter((name) => name);
+  if (names.length === 0 || !names.every((name) => namePattern.test(name))) {
+    $('publish-result').textContent = 'A stream name is 1–128 letters, digits, - _ . or :; separate several with commas.';
     return;
   }
 
-  connectedStream = name;
   lastEventId = initialCursor ?? ($('from-start').checked ? '0' : null);
   initialCursor = null;
   opens = 0;
   $('disconnect').disabled = false;
-  open();
+  if (native) {
+    connectedStream = names[0];
+    open();
+  } else {
+    follow(names);
+  }
+}
+
+// The fetch() client: one per stream, each with its own cursor, all started with the same one.
+let follows = [];
+
+function follow(names) {
+  follows = names.map((stream) => {
+    const url = `/api/streams/${encodeURIComponent(stream)}/events`;
+    const source = new FetchEventSource(url, { headers: authorization, lastEventId: lastEventId ?? '' });
+    const state = { stream, source, live: false, closesAt: null, state: 'connecting' };
+    source.onstate = (next) => {
+      state.state = next;
+      if (next === 'open') {
+        opens += 1;
+        state.live = false;
+        $('reconnects').textContent = String(Math.max(0, opens - follows.length));
+        note('');
+      } else if (next !== 'closed') {
+        state.closesAt = null;
+      }
+
+      showState();
+    };
+    source.oncomment = (text) => {
+      if (text === 'live') {
+        state.live = true;
+      } else if (text.startsWith('closes-in ')) {
+        state.closesAt = Date.now() + 1000 * Number(text.slice('closes-in '.length));
+      }
+    };
+    source.onevent = (event) => showEvent(event, { stream: names.length > 1 ? stream : null, replayed: !state.live });
+    source.onfailure = (status, problem) => {
+      note(`Stream ${stream} refused (${status}): ${problem?.detail ?? problem?.title ?? 'no details'} Paste a fresh token and connect again.`);
+    };
+    return state;
+  });
+  for (const state of follows) {
+    state.source.start();
+  }
+}
+
+// One state for all the page's streams: open only when every one is.
+function showState() {
+  const states = follows.map((state) => state.state);
+  const shown = states.every((state) => state === 'open') ? 'open'
+    : states.includes('reconnecting') ? 'reconnecting'
+      : states.includes('connecting') ? 'connecting' : 'closed';
+  setState(shown);
+}
+
+// The countdown to the next planned end of a response, and the reconnection that follows it.
+function showCountdown() {
+  const reconnecting = follows.find((state) => state.state === 'reconnecting');
+  const next = follows.filter((state) => state.closesAt).sort((a, b) => a.closesAt - b.closesAt)[0];
+  const plural = follows.length > 1;
+  if (reconnecting) {
+    $('countdown').textContent = `Reconnecting${plural ? ` to ${reconnecting.stream}` : ''}: it resumes after event ${reconnecting.source.lastEventId || 'none'}, so nothing is lost or repeated.`;
+  } else if (next) {
+    const seconds = Math.max(0, Math.round((next.closesAt - Date.now()) / 1000));
+    $('countdown').textContent = `The server closes this response${plural ? ` (${next.stream})` : ''} in ${seconds} s, well within Azure's 230 s; the client then reconnects and resumes.`;
+  } else {
+    $('countdown').textContent = native ? 'EventSource hides when a response will close; the browser reconnects by itself.' : '';
+  }
 }
 
 async function open() {
@@ -127,12 +201,26 @@ function disconnect() {
   source?.close();
   source = null;
   connectedStream = null;
+  for (const state of follows) {
+    state.source.onstate = null;
+    state.source.stop();
+  }
+
+  follows = [];
   setState('closed');
   $('disconnect').disabled = true;
 }
 
 // A fresh token: into the cookie at once when connected; or, when waiting after a refusal, reconnect now.
 async function tokenChanged() {
+  if (!native) {
+    if (follows.length > 0 && follows.every((state) => state.state === 'closed')) {
+      connect(); // Every stream was refused; try again with the fresh token. Open ones pick it up when they reconnect.
+    }
+
+    return;
+  }
+
   if (source) {
     await storeToken();
   } else if (connectedStream) {
@@ -156,11 +244,14 @@ function listen(type) {
 
 async function publish(event) {
   event.preventDefault();
-  const stream = $('stream').value.trim();
+  const stream = $('stream').value.split(',')[0].trim();
   const type = $('publish-type').value.trim();
   const result = $('publish-result');
   const url = `/api/streams/${encodeURIComponent(stream)}/events${type ? `?type=${encodeURIComponent(type)}` : ''}`;
-  listen(type || 'message');
+  if (native) {
+    listen(type || 'message');
+  }
+
   result.textContent = 'Publishing…';
   try {
     const response = await fetch(url, {
@@ -189,4 +280,26 @@ $('publish-form').addEventListener('submit', publish);
 $('clear').addEventListener('click', clearEvents);
 $('token').addEventListener('change', tokenChanged);
 
+// What this server and connection are: whether tokens are required, and whether streams share one connection.
+async function describeServer() {
+  try {
+    const health = await (await fetch('/api/health', { cache: 'no-store' })).json();
+    $('auth').textContent = health.auth === 'open' ? 'Open: no tokens (development only)' : 'Tokens required';
+    $('auth').dataset.auth = health.auth;
+  } catch {
+    $('auth').textContent = 'unknown';
+  }
+
+  const stream = encodeURIComponent($('stream').value.split(',')[0].trim() || 'demo');
+  $('shell-example').textContent = `curl -X POST --data-binary 'hello' '${location.origin}/api/streams/${stream}/events?type=greeting'`;
+  const protocol = performance.getEntriesByType('navigation')[0]?.nextHopProtocol ?? '';
+  $('protocol').textContent = protocol === 'h2' || protocol === 'h3'
+    ? `${protocol === 'h2' ? 'HTTP/2' : 'HTTP/3'}: every stream shares one connection`
+    : 'HTTP/1.1: one connection per stream, at most 6 per origin in a browser (serve HTTPS for HTTP/2)';
+}
+
+document.body.classList.toggle('native', native);
+$('client').textContent = native ? 'native EventSource (only the types listed)' : 'fetch() client (every type)';
+describeServer();
+setInterval(showCountdown, 1000);
 connect();

@@ -1,11 +1,12 @@
-// The list of received events and its counters, shared by the EventSource demo and the fetch() example.
+// The list of received events and its counters, shared by the demo page and the fetch() example.
 // Each item shows the id's number (its epoch, which names the stream's history, in a tooltip), type, time received and
-// data; a bridge.gap notice is highlighted and explained.
+// data; when known, its stream and whether it was replayed or arrived live; a bridge.gap notice is highlighted and
+// explained.
 
 const $ = (id) => document.getElementById(id);
 let received = 0;
 
-export function showEvent({ lastEventId, type, data }) {
+export function showEvent({ lastEventId, type, data }, { stream = null, replayed = null } = {}) {
   received += 1;
   $('received').textContent = String(received);
   $('last-id').textContent = lastEventId || '—';
@@ -19,7 +20,18 @@ export function showEvent({ lastEventId, type, data }) {
   meta.className = 'meta';
   const id = tag('id', `#${number}`);
   id.title = epoch ? `Event ${number} of epoch ${epoch}` : `Event ${number}`;
-  meta.append(id, tag('type', type), tag('time', new Date().toLocaleTimeString()));
+  meta.append(id, tag('type', type));
+  if (stream) {
+    item.dataset.stream = stream;
+    meta.append(tag('stream', stream));
+  }
+
+  if (replayed !== null) {
+    item.dataset.origin = replayed ? 'replay' : 'live';
+    meta.append(tag(`origin ${item.dataset.origin}`, replayed ? 'replayed' : 'live'));
+  }
+
+  meta.append(tag('time', new Date().toLocaleTimeString()));
   const body = document.createElement('pre');
   body.className = 'data';
   body.textContent = data;
@@ -31,7 +43,8 @@ export function showEvent({ lastEventId, type, data }) {
     notice.className = 'notice';
     try {
       const gap = JSON.parse(data);
-      notice.textContent = `Gap: asked for "${gap.requested}" (${gap.reason}); resuming after event ${gap.resumeAfter}.`;
+      const kept = gap.oldestKept ? ` The oldest event still kept is ${gap.oldestKept}.` : '';
+      notice.textContent = `Gap: asked for "${gap.requested}" (${gap.reason}); resuming after event ${gap.resumeAfter}.${kept}`;
     } catch {
       notice.textContent = 'Gap: some events could not be delivered.';
     }

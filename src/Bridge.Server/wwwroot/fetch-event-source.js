@@ -8,6 +8,8 @@
 //   const source = new FetchEventSource(url, { headers: async () => ({ Authorization: `Bearer ${await getToken()}` }) });
 //   source.onevent = ({ type, data, lastEventId }) => { ... };
 //   source.onstate = (state) => { ... };   // 'connecting' | 'open' | 'reconnecting' | 'closed'
+//   source.oncomment = (text) => { ... };  // comment lines, which EventSource hides: Bridge writes "closes-in <s>"
+//                                          // at the start of a response and "live" where replay ends
 //   source.start();  ...  source.stop();
 
 export class FetchEventSource {
@@ -21,6 +23,7 @@ export class FetchEventSource {
   onevent = null;
   onstate = null;
   onfailure = null; // (status, problem) when the server refuses the subscription; no reconnection follows
+  oncomment = null;
 
   constructor(url, { headers = {}, lastEventId = '' } = {}) {
     this.#url = url;
@@ -147,7 +150,8 @@ export class FetchEventSource {
     }
 
     if (line.startsWith(':')) {
-      return; // A comment, such as a heartbeat.
+      this.oncomment?.(line.slice(1).trimStart()); // A comment, such as a heartbeat.
+      return;
     }
 
     const colon = line.indexOf(':');

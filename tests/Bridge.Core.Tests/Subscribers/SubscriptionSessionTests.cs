@@ -11,6 +11,31 @@ public class SubscriptionSessionTests
     private static readonly StreamName Stream = StreamName.Parse("session");
 
     [Fact]
+    public async Task Comments_tell_a_reading_client_when_the_response_closes_and_where_replay_ends_and_live_begins()
+    {
+        await using var engine = await Engine.StartAsync(new SseOptions { MaxDurationSeconds = 100 });
+        await engine.PublishAsync(Stream, "stored 1", "stored 2");
+
+        // Replayed from storage.
+        await using var first = engine.Subscribe(Stream, lastEventId: "0");
+        var stored = await first.TakeAsync(2);
+        await engine.PublishAsync(Stream, "event 3");
+        var fromStorage = await first.ReadRawUntilAsync("event 3");
+
+        // Replayed from the tail's memory.
+        await using var second = engine.Subscribe(Stream, lastEventId: stored[1].Id);
+        await Engine.EventuallyAsync(() => engine.Hub.Subscribers == 2);
+        await engine.PublishAsync(Stream, "event 4");
+        var fromMemory = await second.ReadRawUntilAsync("event 4");
+
+        var closesIn = int.Parse(System.Text.RegularExpressions.Regex.Match(fromMemory, ": closes-in ([0-9]+)\n\n").Groups[1].Value, System.Globalization.CultureInfo.InvariantCulture);
+        Assert.InRange(closesIn, 80, 100);
+        Assert.True(fromStorage.IndexOf(": live\n\n", StringComparison.Ordinal) < fromStorage.IndexOf("event 3", StringComparison.Ordinal));
+        Assert.True(fromMemory.IndexOf("event 3", StringComparison.Ordinal) < fromMemory.IndexOf(": live\n\n", StringComparison.Ordinal));
+        Assert.True(fromMemory.IndexOf(": live\n\n", StringComparison.Ordinal) < fromMemory.IndexOf("event 4", StringComparison.Ordinal));
+    }
+
+    [Fact]
     public async Task Each_response_ends_between_80_and_100_percent_of_the_maximum_lifetime()
     {
         await using var engine = await Engine.StartAsync(new SseOptions { MaxDurationSeconds = 100 });
