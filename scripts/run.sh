@@ -7,6 +7,8 @@
 #   BRIDGE_PORT      the server's port on 127.0.0.1 (default 5080)
 #   AZURITE_PORT     the Table service port to use or start (default 10002, what UseDevelopmentStorage=true means)
 #   SERVICEBUS_PORT  the local Service Bus endpoint's port to use or start (default 5672, as Microsoft's emulator)
+#   BRIDGE_DEMO      1: responses last at most 15 s (Sse__MaxDurationSeconds), so the demo page shows its countdown,
+#                    the reconnection and the resume within seconds rather than two minutes
 #   BRIDGE_HTTPS_PORT  also serve HTTPS, with HTTP/2, on this port (e.g. 5443), with the .NET development certificate
 #                    (`dotnet dev-certs https`, made offline if missing, exported to .certs/). Browsers warn about it
 #                    until it is trusted (`dotnet dev-certs https --trust` where that is supported). docs/http2.md
@@ -70,6 +72,9 @@ export ServiceBusConnection="${ServiceBusConnection:-Endpoint=sb://127.0.0.1:$se
 
 export AzureWebJobsStorage="${AzureWebJobsStorage:-DefaultEndpointsProtocol=http;AccountName=devstoreaccount1;AccountKey=Eby8vdM02xNOcqFlqUwJPLlmEtlCDXJ1OUzFT50uSRZ6IFsuFq2UVErCz4I6tq/K1SZFPTOtr/KBHBeksoGMGw==;TableEndpoint=http://127.0.0.1:$azurite_port/devstoreaccount1;}"
 urls="http://127.0.0.1:$port"
+if [[ "${BRIDGE_DEMO:-}" == 1 ]]; then
+  export Sse__MaxDurationSeconds="${Sse__MaxDurationSeconds:-15}"
+fi
 if [[ -n "${BRIDGE_HTTPS_PORT:-}" ]]; then
   certificate=.certs/bridge-development.pfx
   if [[ ! -f "$certificate" ]]; then

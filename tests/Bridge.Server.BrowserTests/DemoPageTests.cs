@@ -101,6 +101,34 @@ public class DemoPageTests(Chromium chromium) : IAsyncLifetime
     }
 
     [Fact]
+    public async Task The_page_counts_down_to_each_planned_close_reconnects_and_resumes_with_every_event_once()
+    {
+        var azurite = await AzuriteProcess.Shared;
+        await using var server = await BridgeServerProcess.StartAsync(new Dictionary<string, string>
+        {
+            ["AzureWebJobsStorage"] = azurite.ConnectionString,
+            ["Sse__MaxDurationSeconds"] = "3",
+            ["Sse__RetryMilliseconds"] = "200",
+        });
+        var stream = TestNames.Stream("browser-lifetimes");
+        var page = await chromium.NewPageAsync();
+        await page.GotoAsync(new Uri(server.BaseAddress, $"/?stream={stream}").ToString());
+        await page.Locator("body[data-state=open]").WaitForAsync();
+        await page.WaitForFunctionAsync("() => document.querySelector('#countdown').innerText.includes('closes this response in')");
+
+        // Events before, across and after at least two planned closes.
+        for (var i = 1; i <= 6; i++)
+        {
+            await Publisher.PublishAsync(server.Client, stream, $"event {i}");
+            await Task.Delay(TimeSpan.FromSeconds(1));
+        }
+
+        await page.WaitForFunctionAsync("() => Number(document.querySelector('#reconnects').innerText) >= 2 && document.querySelectorAll('#events li').length >= 6");
+        var ids = await page.EvaluateAsync<string[]>("() => [...document.querySelectorAll('#events li')].map(li => li.dataset.id).reverse()");
+        Assert.Equal(["1", "2", "3", "4", "5", "6"], ids);
+    }
+
+    [Fact]
     public async Task The_page_fits_a_phone_screen()
     {
         var page = await chromium.NewPageAsync(new ViewportSize { Width = 375, Height = 740 });
