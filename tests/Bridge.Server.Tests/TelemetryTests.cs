@@ -76,6 +76,8 @@ public class TelemetryTests
         Assert.True(Sum(exported, "bridge.storage.transactions", ("kind", "read-head")) > 0);
         Assert.True(Sum(exported, "bridge.storage.transactions", ("kind", "query")) > 0);
         Assert.True(Count(exported, "bridge.publish.duration") >= 4);
+        Assert.Equal(0.001, FirstBucketBound(exported, "bridge.publish.duration"));
+        Assert.Equal(0.001, FirstBucketBound(exported, "bridge.delivery.delay"));
         Assert.True(Count(exported, "bridge.delivery.delay") >= 1);
         Assert.Contains(spans, span => span.OperationName == "bridge.publish" && (string?)span.GetTagItem("bridge.stream") == stream);
         Assert.Contains(spans, span => span.OperationName == "bridge.replay" && (string?)span.GetTagItem("bridge.stream") == stream);
@@ -134,6 +136,17 @@ public class TelemetryTests
 
     private static long Count(List<Metric> exported, string name) =>
         Points(exported, name, null).Sum(point => point.GetHistogramCount());
+
+    /// <summary>A histogram's first bucket bound: seconds need bounds well below the exporters' default of 5.</summary>
+    private static double FirstBucketBound(List<Metric> exported, string name)
+    {
+        foreach (var bucket in Points(exported, name, null).First().GetHistogramBuckets())
+        {
+            return bucket.ExplicitBound;
+        }
+
+        throw new InvalidOperationException($"{name} has no buckets.");
+    }
 }
 
 /// <summary>Runs <see cref="TelemetryTests"/> after every other test of the assembly, with none beside it.</summary>

@@ -30,6 +30,16 @@ public sealed class BridgeMetrics
     {
     }
 
+    /// <summary>
+    /// Bucket bounds for durations in seconds, from 1 ms to 10 s, as OpenTelemetry's semantic conventions advise for
+    /// HTTP durations: without them exporters use their defaults, which are meant for milliseconds (0, 5, 10, 25…), so
+    /// every publish lands in the first bucket and a viewer reports its p50 as 5 s.
+    /// </summary>
+    private static readonly InstrumentAdvice<double> SecondsBuckets = new()
+    {
+        HistogramBucketBoundaries = [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.075, 0.1, 0.25, 0.5, 0.75, 1, 2.5, 5, 7.5, 10],
+    };
+
     private BridgeMetrics(Meter meter)
     {
         OpenSubscribers = meter.CreateUpDownCounter<long>("bridge.subscribers.open", "{subscriber}", "SSE responses open in this process.");
@@ -42,8 +52,8 @@ public sealed class BridgeMetrics
         TailPolls = meter.CreateCounter<long>("bridge.tail.polls", "{poll}", "Reads of a stream's head by its tail, one per stream per interval.");
         StorageTransactions = meter.CreateCounter<long>("bridge.storage.transactions", "{transaction}", "Requests to Table storage, by kind.");
         ServiceBusMessages = meter.CreateCounter<long>("bridge.servicebus.messages", "{message}", "Service Bus messages settled, by outcome.");
-        PublishDuration = meter.CreateHistogram<double>("bridge.publish.duration", "s", "Time to store a publish call's events.");
-        DeliveryDelay = meter.CreateHistogram<double>("bridge.delivery.delay", "s", "From an event's commit to its fan-out to this process's clients.");
+        PublishDuration = meter.CreateHistogram("bridge.publish.duration", "s", "Time to store a publish call's events.", tags: null, SecondsBuckets);
+        DeliveryDelay = meter.CreateHistogram("bridge.delivery.delay", "s", "From an event's commit to its fan-out to this process's clients.", tags: null, SecondsBuckets);
     }
 
     /// <summary><c>bridge.events.pruned</c>.</summary>
