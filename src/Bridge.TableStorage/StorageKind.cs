@@ -12,7 +12,10 @@ internal static class StorageKind
     /// <summary>A writer adding itself to the head's list of rival writers, so that they take turns.</summary>
     public static readonly KeyValuePair<string, object?> Announce = new("kind", "announce");
 
-    /// <summary>A transaction deleting events that retention removes, or the claim of the ids it may remove.</summary>
+    /// <summary>
+    /// Retention's requests: a transaction deleting events, the claim of the ids it may remove, and a reader's look at
+    /// that claim when it finds ids missing.
+    /// </summary>
     public static readonly KeyValuePair<string, object?> Prune = new("kind", "prune");
 
     /// <summary>A read of a stream's head row.</summary>

@@ -22,7 +22,7 @@ public sealed partial class TableEventLog : IEventLog, IAsyncDisposable
     private readonly ILogger<TableEventLog> _logger;
     private readonly BridgeMetrics _metrics;
     private readonly ConcurrentDictionary<StreamName, StreamAppender> _appenders = new();
-    private readonly ConcurrentDictionary<StreamName, bool> _usedSinceLastPrune = new();
+    private volatile ConcurrentDictionary<StreamName, bool>? _usedSinceLastPrune; // only while retention runs
     private readonly StreamPruner _pruner;
     private readonly ITimer _retireTimer;
     private readonly TimeSpan _operationTimeout;
@@ -79,7 +79,7 @@ public sealed partial class TableEventLog : IEventLog, IAsyncDisposable
     private async Task<IReadOnlyList<AppendResult>> AppendOnceAsync(StreamName stream, IReadOnlyList<NewEvent> events, CancellationToken cancellationToken)
     {
         await EnsureTableAsync(stream, cancellationToken).ConfigureAwait(false);
-        _usedSinceLastPrune[stream] = true;
+        NoteUsed(stream);
         var append = new PendingAppend(events, cancellationToken);
         while (_closed || !_appenders.GetOrAdd(stream, CreateAppender).TryEnqueue(append))
         {
@@ -108,7 +108,7 @@ public sealed partial class TableEventLog : IEventLog, IAsyncDisposable
     public async Task<StreamHead> GetHeadAsync(StreamName stream, CancellationToken cancellationToken = default)
     {
         await EnsureTableAsync(stream, cancellationToken).ConfigureAwait(false);
-        _usedSinceLastPrune[stream] = true;
+        NoteUsed(stream);
         using var deadline = new CancellationTokenSource(_operationTimeout, _time);
         using var bounded = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken, deadline.Token);
         try
@@ -198,16 +198,36 @@ public sealed partial class TableEventLog : IEventLog, IAsyncDisposable
         }
     }
 
+    /// <summary>
+    /// Starts noting which streams are appended to or read, for <see cref="TakeStreamsUsed"/>. Until then (when no
+    /// retention limit is set) appends and polls skip that bookkeeping.
+    /// </summary>
+    internal void TrackStreamsUsed() => _usedSinceLastPrune ??= new();
+
     /// <summary>The streams appended to or read since the last call, which are the ones retention may need to prune.</summary>
     internal List<StreamName> TakeStreamsUsed()
     {
-        var used = _usedSinceLastPrune.Keys.ToList();
+        if (_usedSinceLastPrune is not { } tracked)
+        {
+            return [];
+        }
+
+        var used = tracked.Keys.ToList();
         foreach (var stream in used)
         {
-            _usedSinceLastPrune.TryRemove(stream, out _);
+            tracked.TryRemove(stream, out _);
         }
 
         return used;
+    }
+
+    private void NoteUsed(StreamName stream)
+    {
+        // Checked first, since the stream is nearly always noted already and a lookup takes no lock.
+        if (_usedSinceLastPrune is { } tracked && !tracked.ContainsKey(stream))
+        {
+            tracked.TryAdd(stream, true);
+        }
     }
 
     /// <summary>
@@ -253,7 +273,7 @@ public sealed partial class TableEventLog : IEventLog, IAsyncDisposable
         using var bounded = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken, deadline.Token);
         try
         {
-            _metrics.StorageTransactions.Add(1, StorageKind.ReadHead);
+            _metrics.StorageTransactions.Add(1, StorageKind.Prune);
             var marker = await _table.GetEntityIfExistsAsync<TableEntity>(stream.Value, EventRows.PrunedRowKey, [EventRows.PrunedThroughProperty], bounded.Token)
                 .ConfigureAwait(false);
             return marker.HasValue && marker.Value!.GetInt64(EventRows.PrunedThroughProperty) >= throughId;

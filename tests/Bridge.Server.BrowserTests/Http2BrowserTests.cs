@@ -19,7 +19,7 @@ public class Http2BrowserTests(Chromium chromium)
         using var certificate = TestCertificate.Create();
         await using var server = await BridgeTestServer.StartOnSharedAzuriteAsync(
             [.. certificate.KestrelSettings.Select(pair => (pair.Key, (string?)pair.Value)), ("urls", "https://127.0.0.1:0")]);
-        using var publisher = new HttpClient(new HttpClientHandler { ServerCertificateCustomValidationCallback = (_, presented, _, _) => presented?.Thumbprint == certificate.Thumbprint })
+        using var publisher = new HttpClient(certificate.TrustingHandler())
         {
             BaseAddress = server.BaseAddress,
         };

@@ -1,5 +1,4 @@
 using System.Net;
-using System.Net.Sockets;
 using Bridge.DevKit;
 using Bridge.Testing;
 
@@ -25,18 +24,8 @@ public class Http2Tests
         Assert.Equal("https", server.BaseAddress.Scheme);
 
         var connections = 0;
-        using var handler = new SocketsHttpHandler
-        {
-            MaxConnectionsPerServer = 1,
-            SslOptions = { RemoteCertificateValidationCallback = (_, presented, _, _) => presented?.GetCertHashString() == certificate.Thumbprint },
-            ConnectCallback = async (context, cancellationToken) =>
-            {
-                Interlocked.Increment(ref connections);
-                var socket = new Socket(SocketType.Stream, ProtocolType.Tcp) { NoDelay = true };
-                await socket.ConnectAsync(context.DnsEndPoint, cancellationToken);
-                return new NetworkStream(socket, ownsSocket: true);
-            },
-        };
+        using var handler = certificate.TrustingHandler(() => Interlocked.Increment(ref connections));
+        handler.MaxConnectionsPerServer = 1;
         using var http = new HttpClient(handler)
         {
             BaseAddress = server.BaseAddress,

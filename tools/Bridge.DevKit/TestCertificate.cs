@@ -1,4 +1,5 @@
 using System.Net;
+using System.Net.Sockets;
 using System.Security.Cryptography;
 using System.Security.Cryptography.X509Certificates;
 
@@ -32,6 +33,30 @@ public sealed class TestCertificate : IDisposable
         new("Kestrel:Certificates:Default:Path", Path),
         new("Kestrel:Certificates:Default:Password", Password),
     ];
+
+    /// <summary>
+    /// A client handler that trusts exactly this certificate, and calls <paramref name="connected"/> for every TCP
+    /// connection it opens, so a test can count them.
+    /// </summary>
+    public SocketsHttpHandler TrustingHandler(Action? connected = null) => new()
+    {
+        SslOptions = { RemoteCertificateValidationCallback = (_, presented, _, _) => presented?.GetCertHashString() == Thumbprint },
+        ConnectCallback = async (context, cancellationToken) =>
+        {
+            connected?.Invoke();
+            var socket = new Socket(SocketType.Stream, ProtocolType.Tcp) { NoDelay = true };
+            try
+            {
+                await socket.ConnectAsync(context.DnsEndPoint, cancellationToken).ConfigureAwait(false);
+                return new NetworkStream(socket, ownsSocket: true);
+            }
+            catch
+            {
+                socket.Dispose();
+                throw;
+            }
+        },
+    };
 
     public static TestCertificate Create()
     {

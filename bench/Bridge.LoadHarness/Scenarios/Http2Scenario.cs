@@ -1,5 +1,4 @@
 using System.Net;
-using System.Net.Sockets;
 using System.Text;
 using Bridge.DevKit;
 
@@ -50,19 +49,9 @@ internal static class Http2Scenario
     {
         await using var server = await BridgeServerProcess.StartAsync(settings, scheme: scheme);
         var connections = 0;
-        using var handler = new SocketsHttpHandler
-        {
-            EnableMultipleHttp2Connections = true,
-            MaxConnectionsPerServer = int.MaxValue,
-            SslOptions = { RemoteCertificateValidationCallback = (_, presented, _, _) => presented?.GetCertHashString() == certificate.Thumbprint },
-            ConnectCallback = async (context, cancellationToken) =>
-            {
-                Interlocked.Increment(ref connections);
-                var socket = new Socket(SocketType.Stream, ProtocolType.Tcp) { NoDelay = true };
-                await socket.ConnectAsync(context.DnsEndPoint, cancellationToken);
-                return new NetworkStream(socket, ownsSocket: true);
-            },
-        };
+        using var handler = certificate.TrustingHandler(() => Interlocked.Increment(ref connections));
+        handler.EnableMultipleHttp2Connections = true;
+        handler.MaxConnectionsPerServer = int.MaxValue;
         using var http = new HttpClient(handler)
         {
             BaseAddress = server.BaseAddress,

@@ -23,6 +23,7 @@ internal sealed partial class RetentionService(
             return;
         }
 
+        log.TrackStreamsUsed();
         using var rounds = new PeriodicTimer(TimeSpan.FromSeconds(_options.PruneIntervalSeconds), time);
         while (await rounds.WaitForNextTickAsync(stoppingToken).ConfigureAwait(false))
         {
