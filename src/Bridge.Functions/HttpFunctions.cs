@@ -28,6 +28,14 @@ public sealed class HttpFunctions(
         return new EmptyResult();
     }
 
+    [Function("SubscribeSeveral")]
+    public async Task<IActionResult> SubscribeSeveralAsync(
+        [HttpTrigger(AuthorizationLevel.Anonymous, "get", Route = BridgeRoutes.Subscription)] HttpRequest request)
+    {
+        await subscribe.HandleSeveralAsync(request.HttpContext);
+        return new EmptyResult();
+    }
+
     [Function("Publish")]
     public async Task<IActionResult> PublishAsync(
         [HttpTrigger(AuthorizationLevel.Function, "post", Route = BridgeRoutes.Events)] HttpRequest request,

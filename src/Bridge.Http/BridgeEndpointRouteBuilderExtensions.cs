@@ -22,6 +22,7 @@ public static class BridgeEndpointRouteBuilderExtensions
 
         var api = endpoints.MapGroup("/" + BridgeRoutes.Prefix);
         api.MapGet(BridgeRoutes.Events, context => subscribe.HandleAsync(context, StreamOf(context))).WithMetadata(EventStreamEndpoint.Metadata);
+        api.MapGet(BridgeRoutes.Subscription, subscribe.HandleSeveralAsync).WithMetadata(EventStreamEndpoint.Metadata);
         api.MapPost(BridgeRoutes.Events, context => publish.HandleAsync(context, StreamOf(context)));
         api.MapPost(BridgeRoutes.Batch, context => publishBatch.HandleAsync(context, StreamOf(context)));
         api.MapGet(BridgeRoutes.Health, health.HandleAsync);

@@ -13,6 +13,9 @@ public static class BridgeRoutes
     /// <summary>GET subscribes (Server-Sent Events); POST publishes one event.</summary>
     public const string Events = "streams/{stream}/events";
 
+    /// <summary>GET subscribes to several streams in one Server-Sent Events response (<c>?stream=a&amp;stream=b</c>).</summary>
+    public const string Subscription = "events";
+
     /// <summary>POST publishes a batch of events.</summary>
     public const string Batch = "streams/{stream}/events/batch";
 

@@ -18,6 +18,8 @@ public static class Problems
 
     public static ProblemType InvalidStreamName { get; } = new(400, "invalid-stream-name", "The stream name is not valid.");
 
+    public static ProblemType TooManyStreams { get; } = new(400, "too-many-streams", "The subscription names too many streams.");
+
     public static ProblemType InvalidEventType { get; } = new(400, "invalid-event-type", "The event type is not valid.");
 
     public static ProblemType InvalidIdempotencyKey { get; } = new(400, "invalid-idempotency-key", "The Idempotency-Key header is not valid.");

@@ -54,12 +54,19 @@ internal sealed class Engine : IAsyncDisposable
         new(EventType.Parse(type), System.Text.Encoding.UTF8.GetBytes(text), key is null ? null : IdempotencyKey.Parse(key));
 
     /// <summary>Opens a response on <paramref name="stream"/>, as the HTTP layer would, writing into a pipe.</summary>
-    public Response Subscribe(StreamName stream, string? lastEventId = null, DateTimeOffset? notAfter = null, PipeOptions? pipe = null)
+    public Response Subscribe(StreamName stream, string? lastEventId = null, DateTimeOffset? notAfter = null, PipeOptions? pipe = null) =>
+        Open(pipe, (output, cutOff, aborted) => Subscriptions.ServeAsync(stream, StreamCursor.From(lastEventId, null), output, notAfter, lease: null, cutOff, aborted));
+
+    /// <summary>Opens a response on several streams, as the HTTP layer would, writing into a pipe.</summary>
+    public Response SubscribeSeveral(StreamName[] streams, string? lastEventId = null, PipeOptions? pipe = null) =>
+        Open(pipe, (output, cutOff, aborted) => Subscriptions.ServeAsync(SubscriptionCursor.From(streams, lastEventId, null), output, notAfter: null, lease: null, cutOff, aborted));
+
+    private static Response Open(PipeOptions? pipe, Func<PipeWriter, Action, CancellationToken, Task> serve)
     {
         var output = new Pipe(pipe ?? PipeOptions.Default);
         var aborted = new CancellationTokenSource();
         var cutOff = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
-        var serving = Subscriptions.ServeAsync(stream, StreamCursor.From(lastEventId, null), output.Writer, notAfter, lease: null, () => cutOff.TrySetResult(), aborted.Token);
+        var serving = serve(output.Writer, () => cutOff.TrySetResult(), aborted.Token);
         return new Response(output, serving.ContinueWith(_ => output.Writer.Complete(), TaskScheduler.Default), cutOff.Task, aborted);
     }
 
@@ -95,6 +102,7 @@ internal sealed class Engine : IAsyncDisposable
     {
         private readonly SseParser<string> _parser = SseParser.Create(output.Reader.AsStream());
         private IAsyncEnumerator<SseItem<string>>? _items;
+        private string _stream = "(none named yet)";
 
         /// <summary>Completes when the server has ended the response.</summary>
         public Task Ended => ended;
@@ -119,6 +127,26 @@ internal sealed class Engine : IAsyncDisposable
             }
 
             return (_parser.LastEventId.Split('.')[0], _items.Current.EventType, _items.Current.Data);
+        }
+
+        /// <summary>
+        /// The next event of a response on several streams, with the stream the last <c>bridge.stream</c> event named
+        /// and the whole cursor; null once the response has ended.
+        /// </summary>
+        public async Task<(string Stream, string Cursor, string Type, string Data)?> NextOfSeveralAsync()
+        {
+            while (await NextAsync() is { } next)
+            {
+                if (next.Type == "bridge.stream")
+                {
+                    _stream = next.Data;
+                    continue;
+                }
+
+                return (_stream, _parser.LastEventId, next.Type, next.Data);
+            }
+
+            return null;
         }
 
         public async Task<List<(string Id, string Type, string Data)>> TakeAsync(int count)

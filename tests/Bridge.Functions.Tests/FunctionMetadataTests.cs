@@ -18,6 +18,7 @@ public class FunctionMetadataTests
     public static TheoryData<string, string, string, string> HttpFunctions() => new()
     {
         { "Subscribe", "get", BridgeRoutes.Events, "Anonymous" },
+        { "SubscribeSeveral", "get", BridgeRoutes.Subscription, "Anonymous" },
         { "Publish", "post", BridgeRoutes.Events, "Function" },
         { "PublishBatch", "post", BridgeRoutes.Batch, "Function" },
         { "CreateSession", "post", BridgeRoutes.Session, "Anonymous" },

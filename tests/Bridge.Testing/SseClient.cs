@@ -12,6 +12,9 @@ public sealed record SseEvent(string LastEventId, string Type, string Data)
 
     /// <summary>The id's epoch: empty for a stream without one.</summary>
     public string Epoch => LastEventId.Contains('.', StringComparison.Ordinal) ? LastEventId.Split('.')[1] : string.Empty;
+
+    /// <summary>On a response that carries several streams, the stream the last <c>bridge.stream</c> event named.</summary>
+    public string? Stream { get; init; }
 }
 
 /// <summary>
@@ -27,6 +30,7 @@ public sealed class SseConnection : IAsyncDisposable
     private readonly IAsyncEnumerator<SseItem<string>> _items;
     private readonly string _initialLastEventId;
     private Task _pendingRead = Task.CompletedTask;
+    private string? _stream;
 
     private SseConnection(HttpResponseMessage response, Stream body, string lastEventId)
     {
@@ -74,29 +78,41 @@ public sealed class SseConnection : IAsyncDisposable
         return new SseConnection(response, body, lastEventId ?? string.Empty);
     }
 
-    /// <summary>Reads until the next dispatched event, or null when the response ends.</summary>
+    /// <summary>
+    /// Reads until the next dispatched event, or null when the response ends. A <c>bridge.stream</c> event is not
+    /// returned: it names the <see cref="SseEvent.Stream"/> of the events after it.
+    /// </summary>
     public async Task<SseEvent?> ReadEventAsync(CancellationToken cancellationToken)
     {
         await using var cancel = cancellationToken.Register(static reading => ((CancellationTokenSource)reading!).Cancel(), _reading);
-        var moving = _items.MoveNextAsync().AsTask();
-        _pendingRead = moving;
-        try
+        while (true)
         {
-            if (!await moving)
+            var moving = _items.MoveNextAsync().AsTask();
+            _pendingRead = moving;
+            try
             {
-                Ended = true;
+                if (!await moving)
+                {
+                    Ended = true;
+                    return null;
+                }
+            }
+            catch (IOException) when (!cancellationToken.IsCancellationRequested)
+            {
+                // The event being received is dropped, as a browser drops it; the last event id stays at the last whole one.
+                (Ended, CutOff) = (true, true);
                 return null;
             }
-        }
-        catch (IOException) when (!cancellationToken.IsCancellationRequested)
-        {
-            // The event being received is dropped, as a browser drops it; the last event id stays at the last whole one.
-            (Ended, CutOff) = (true, true);
-            return null;
-        }
 
-        var item = _items.Current;
-        return new SseEvent(LastEventId, item.EventType, item.Data);
+            var item = _items.Current;
+            if (item.EventType == "bridge.stream")
+            {
+                _stream = item.Data;
+                continue;
+            }
+
+            return new SseEvent(LastEventId, item.EventType, item.Data) { Stream = _stream };
+        }
     }
 
     private string LastIdBeforeLastBlankLine()

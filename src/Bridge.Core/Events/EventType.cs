@@ -25,6 +25,12 @@ public readonly record struct EventType
     /// <summary>The type of the event that signals a cursor that could not be honoured. See <c>README.md</c>.</summary>
     public static readonly EventType Gap = new("bridge.gap");
 
+    /// <summary>
+    /// Names the stream of the events that follow it, in a response that carries several streams (its data is the
+    /// stream's name).
+    /// </summary>
+    public static readonly EventType StreamMarker = new("bridge.stream");
+
     private const string MessageValue = "message";
 
     // Null for "message", so that default(EventType) is the default type and equals Message.

@@ -34,9 +34,10 @@ internal sealed class RecentEvents(int capacityBytes)
     }
 
     /// <summary>
-    /// Collects the events after <paramref name="afterId"/> when all of them are still held; false when some are not.
+    /// Collects the events after <paramref name="afterId"/>, tagged with <paramref name="lane"/>, when all of them are
+    /// still held; false when some are not.
     /// </summary>
-    public bool TryCollectAfter(long afterId, List<Outbound> into)
+    public bool TryCollectAfter(long afterId, int lane, List<Outbound> into)
     {
         if (!_runs.TryPeek(out var oldest) || oldest.FirstId > afterId + 1)
         {
@@ -47,7 +48,7 @@ internal sealed class RecentEvents(int capacityBytes)
         {
             if (run.LastId > afterId)
             {
-                into.Add(new Outbound(run.After(afterId), run.LastId));
+                into.Add(new Outbound(run.After(afterId), run.LastId, lane));
             }
         }
 

@@ -51,7 +51,7 @@ internal sealed partial class StreamTail
     private readonly TimeSpan _idleTime;
 
     private readonly Lock _gate = new();
-    private readonly List<Subscriber> _subscribers = [];               // guarded by _gate
+    private readonly List<Attachment> _subscribers = [];               // guarded by _gate
     private readonly RecentEvents _recent;                             // guarded by _gate
     private readonly SortedDictionary<long, EncodedEvents> _ahead = []; // guarded by _gate: runs waiting for earlier ones
     private long _position = -1;                                       // guarded by _gate; -1 until the first head read
@@ -194,10 +194,10 @@ internal sealed partial class StreamTail
 
     /// <summary>
     /// Registers <paramref name="subscriber"/> for the events after <paramref name="afterId"/> of epoch
-    /// <paramref name="epoch"/>. Events the tail still holds in memory are put in <paramref name="catchUp"/>, for the
-    /// caller to write first.
+    /// <paramref name="epoch"/>, tagged with <paramref name="lane"/> (this stream's place in the subscriber's response).
+    /// Events the tail still holds in memory are put in <paramref name="catchUp"/>, for the caller to write first.
     /// </summary>
-    public AttachOutcome TryAttach(Subscriber subscriber, string epoch, long afterId, List<Outbound> catchUp)
+    public AttachOutcome TryAttach(Subscriber subscriber, int lane, string epoch, long afterId, List<Outbound> catchUp)
     {
         lock (_gate)
         {
@@ -211,12 +211,12 @@ internal sealed partial class StreamTail
                 return AttachOutcome.EpochChanged;
             }
 
-            if (afterId != _position && (afterId > _position || !_recent.TryCollectAfter(afterId, catchUp)))
+            if (afterId != _position && (afterId > _position || !_recent.TryCollectAfter(afterId, lane, catchUp)))
             {
                 return AttachOutcome.Behind;
             }
 
-            _subscribers.Add(subscriber);
+            _subscribers.Add(new Attachment(subscriber, lane));
             _idleSinceTimestamp = null;
             return AttachOutcome.Attached;
         }
@@ -226,7 +226,7 @@ internal sealed partial class StreamTail
     {
         lock (_gate)
         {
-            if (_subscribers.Remove(subscriber) && _subscribers.Count == 0)
+            if (_subscribers.RemoveAll(attachment => attachment.Subscriber == subscriber) > 0 && _subscribers.Count == 0)
             {
                 _idleSinceTimestamp = _time.GetTimestamp();
             }
@@ -295,10 +295,12 @@ internal sealed partial class StreamTail
             }
 
             var now = _time.GetTimestamp();
-            _subscribers.RemoveAll(subscriber => now >= subscriber.DeadlineTimestamp && EndForLifetime(subscriber));
+            _subscribers.RemoveAll(attachment => now >= attachment.Subscriber.DeadlineTimestamp && EndForLifetime(attachment.Subscriber));
             if (_subscribers.Count > 0 && _time.GetElapsedTime(_lastSentTimestamp) >= _heartbeatInterval)
             {
-                _subscribers.RemoveAll(subscriber => !subscriber.TryDeliver(SseFormat.Heartbeat, Outbound.NoEvent));
+                // A response that carries several streams needs one heartbeat, not one per quiet stream: its first
+                // stream's tail sends it. When that stream is busy, its events keep the connection alive instead.
+                _subscribers.RemoveAll(attachment => attachment.Lane == 0 && !attachment.Subscriber.TryDeliver(SseFormat.Heartbeat, Outbound.NoEvent, 0));
                 _lastSentTimestamp = now;
             }
 
@@ -324,7 +326,7 @@ internal sealed partial class StreamTail
         lock (_gate)
         {
             _stopped = true;
-            _subscribers.ForEach(subscriber => subscriber.End(reason));
+            _subscribers.ForEach(attachment => attachment.Subscriber.End(reason));
             _subscribers.Clear();
         }
 
@@ -542,10 +544,10 @@ internal sealed partial class StreamTail
     private void SendGap(GapReason reason, string previous, long resumeAfter)
     {
         var notice = new ArrayBufferWriter<byte>(512);
-        GapNotice.Write(notice, reason, previous, resumeAfter, _epoch.Id);
+        GapNotice.Write(notice, Stream, reason, previous, resumeAfter, _epoch.Id);
         _position = resumeAfter;
         _lastSentTimestamp = _time.GetTimestamp();
-        _subscribers.RemoveAll(subscriber => !subscriber.TryDeliver(notice.WrittenMemory, resumeAfter));
+        _subscribers.RemoveAll(attachment => !attachment.Subscriber.TryDeliver(notice.WrittenMemory, resumeAfter, attachment.Lane));
     }
 
     /// <summary>Sends a run that starts at or before the position, then every waiting run that now follows on.</summary>
@@ -576,7 +578,7 @@ internal sealed partial class StreamTail
         _recent.Add(run);
         _position = run.LastId;
         _lastSentTimestamp = _time.GetTimestamp();
-        _subscribers.RemoveAll(subscriber => !subscriber.TryDeliver(run.Frames, run.LastId));
+        _subscribers.RemoveAll(attachment => !attachment.Subscriber.TryDeliver(run.Frames, run.LastId, attachment.Lane));
     }
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "Stream {Stream}'s stored history was replaced after event {Previous} was sent; subscribers resume after {ResumeAfter} in epoch {Epoch}")]
@@ -594,6 +596,9 @@ internal sealed partial class StreamTail
     [LoggerMessage(Level = LogLevel.Information, Message = "Polling stream {Stream} works again")]
     private partial void LogPollRecovered(string stream);
 }
+
+/// <summary>A subscriber registered with a tail, and which of its response's streams the tail's stream is.</summary>
+internal readonly record struct Attachment(Subscriber Subscriber, int Lane);
 
 /// <summary>The result of <see cref="StreamTail.TryAttach"/>.</summary>
 internal enum AttachOutcome

@@ -36,16 +36,18 @@ public static class GapNotice
 {
     /// <summary>Writes the notice as one SSE event with id <paramref name="resumeAfter"/>.</summary>
     /// <param name="output">Where to write.</param>
+    /// <param name="stream">The stream whose events are missing, named in the notice for responses that carry several.</param>
     /// <param name="reason">Why the cursor was not honoured.</param>
     /// <param name="requested">The cursor as received (already shortened for echoing).</param>
     /// <param name="resumeAfter">The id after which events follow.</param>
     /// <param name="epoch">The stream's epoch, which the notice's id carries.</param>
-    public static void Write(IBufferWriter<byte> output, GapReason reason, string? requested, long resumeAfter, string epoch)
+    public static void Write(IBufferWriter<byte> output, StreamName stream, GapReason reason, string? requested, long resumeAfter, string epoch)
     {
         var data = new ArrayBufferWriter<byte>(256);
         using (var json = new Utf8JsonWriter(data))
         {
             json.WriteStartObject();
+            json.WriteString("stream", stream.Value);
             json.WriteString("reason", reason switch
             {
                 GapReason.MalformedCursor => "malformed-cursor",

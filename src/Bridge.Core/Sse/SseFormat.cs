@@ -41,6 +41,15 @@ public static class SseFormat
         output.Write("\n"u8);
     }
 
+    /// <summary>Writes the opening block with an id already formatted, such as a multi-stream cursor.</summary>
+    public static void WritePreamble(IBufferWriter<byte> output, int retryMilliseconds, ReadOnlySpan<byte> lastEventId)
+    {
+        WriteRetryField(output, retryMilliseconds);
+        output.Write("id: "u8);
+        output.Write(lastEventId);
+        output.Write("\n\n"u8);
+    }
+
     /// <summary>
     /// Writes one event: <c>id:</c>, <c>event:</c> unless the type is the default, the data, a blank line. The id is
     /// <c>{id}.{epoch}</c>, or the bare number when the stream has no epoch (<see cref="StreamEpoch"/>).
@@ -48,6 +57,12 @@ public static class SseFormat
     public static void WriteEvent(IBufferWriter<byte> output, long id, string epoch, EventType type, ReadOnlySpan<byte> data)
     {
         WriteId(output, id, epoch);
+        WriteEvent(output, type, data);
+    }
+
+    /// <summary>Writes an event without an id, which leaves the client's last event id as it was.</summary>
+    public static void WriteEvent(IBufferWriter<byte> output, EventType type, ReadOnlySpan<byte> data)
+    {
         if (!type.IsMessage)
         {
             output.Write("event: "u8);

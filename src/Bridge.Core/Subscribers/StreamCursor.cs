@@ -61,7 +61,14 @@ public readonly record struct StreamCursor
                long.TryParse(number, NumberStyles.None, CultureInfo.InvariantCulture, out var position) &&
                (epoch is null || IsEpoch(epoch))
             ? new StreamCursor(position, epoch, null)
-            : new StreamCursor(null, null, raw.Length > MaxEchoLength ? raw[..MaxEchoLength] : raw);
+            : Unreadable(raw);
+    }
+
+    /// <summary>A cursor that cannot be honoured as given, echoed (shortened) in the gap notice.</summary>
+    public static StreamCursor Unreadable(string raw)
+    {
+        ArgumentNullException.ThrowIfNull(raw);
+        return new StreamCursor(null, null, raw.Length > MaxEchoLength ? raw[..MaxEchoLength] : raw);
     }
 
     /// <summary>

@@ -3,10 +3,10 @@ using System.Threading.Tasks.Sources;
 namespace Bridge.Subscribers;
 
 /// <summary>
-/// SSE bytes on their way to one client, and the id they leave the client's cursor at (<see cref="NoEvent"/> for a
-/// heartbeat, which leaves it alone).
+/// SSE bytes on their way to one client, the id they leave their stream's cursor at (<see cref="NoEvent"/> for a
+/// heartbeat, which leaves it alone), and which of the response's streams they belong to (0 when it has one).
 /// </summary>
-internal readonly record struct Outbound(ReadOnlyMemory<byte> Bytes, long LastId)
+internal readonly record struct Outbound(ReadOnlyMemory<byte> Bytes, long LastId, int Lane)
 {
     public const long NoEvent = -1;
 }
@@ -60,7 +60,7 @@ internal sealed class Subscriber(long deadlineTimestamp, int bufferLimitBytes, A
     /// events is always accepted into an empty queue, however large (a transaction can encode to megabytes): the
     /// limit bounds what waits behind it.
     /// </summary>
-    public bool TryDeliver(ReadOnlyMemory<byte> bytes, long lastId)
+    public bool TryDeliver(ReadOnlyMemory<byte> bytes, long lastId, int lane)
     {
         var pending = Interlocked.Add(ref _pendingBytes, bytes.Length);
         if (pending > bufferLimitBytes && pending != bytes.Length)
@@ -82,7 +82,7 @@ internal sealed class Subscriber(long deadlineTimestamp, int bufferLimitBytes, A
                 Grow();
             }
 
-            _ring[(_head + _count) % _ring.Length] = new Outbound(bytes, lastId);
+            _ring[(_head + _count) % _ring.Length] = new Outbound(bytes, lastId, lane);
             _count++;
             wake = _waiting;
             _waiting = false;

@@ -47,7 +47,34 @@ public sealed class SubscriptionService(
         IDisposable? lease,
         Action abortConnection,
         CancellationToken aborted) =>
-        new SubscriptionSession(hub, log, options.Value, time, logger, metrics, stream, cursor, output, notAfter, lease, abortConnection).RunAsync(aborted, _stopping.Token);
+        Session([new SessionLane(0, stream, cursor)], multiplexed: null, output, notAfter, lease, abortConnection).RunAsync(aborted, _stopping.Token);
+
+    /// <summary>
+    /// Writes one bounded Server-Sent Events response that carries several streams, as <see cref="ServeAsync(StreamName, StreamCursor, PipeWriter, DateTimeOffset?, IDisposable?, Action, CancellationToken)"/>
+    /// does one. Each event's id is the cursor of every stream (<see cref="SubscriptionCursor"/>), and a
+    /// <c>bridge.stream</c> event names the stream of the events that follow it.
+    /// </summary>
+    /// <param name="cursor">The streams, and where the client resumes in each.</param>
+    /// <param name="output">The response body.</param>
+    /// <param name="notAfter">When the response must end at the latest, whatever its lifetime; null for no such bound.</param>
+    /// <param name="lease">Disposed when the response ends, such as a slot counted against a limit.</param>
+    /// <param name="abortConnection">Cuts the connection off, discarding what the client has not read.</param>
+    /// <param name="aborted">Signalled when the client goes away.</param>
+    public Task ServeAsync(
+        SubscriptionCursor cursor,
+        PipeWriter output,
+        DateTimeOffset? notAfter,
+        IDisposable? lease,
+        Action abortConnection,
+        CancellationToken aborted)
+    {
+        ArgumentNullException.ThrowIfNull(cursor);
+        var lanes = cursor.Streams.Select((stream, index) => new SessionLane(index, stream, cursor.Positions[index])).ToArray();
+        return Session(lanes, new MultiplexedFrames(output, cursor), output, notAfter, lease, abortConnection).RunAsync(aborted, _stopping.Token);
+    }
+
+    private SubscriptionSession Session(SessionLane[] lanes, MultiplexedFrames? multiplexed, PipeWriter output, DateTimeOffset? notAfter, IDisposable? lease, Action abortConnection) =>
+        new(hub, log, options.Value, time, logger, metrics, lanes, multiplexed, output, notAfter, lease, abortConnection);
 
     /// <summary>Ends responses that are still replaying as soon as the host starts stopping.</summary>
     public Task StoppingAsync(CancellationToken cancellationToken) => _stopping.CancelAsync();

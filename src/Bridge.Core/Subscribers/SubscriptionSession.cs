@@ -9,13 +9,21 @@ using Microsoft.Extensions.Logging;
 namespace Bridge.Subscribers;
 
 /// <summary>
-/// One bounded Server-Sent Events response: resolve the cursor, replay what the client missed, then live events,
-/// then a clean end at the response's deadline. Created by <see cref="SubscriptionService.ServeAsync"/>.
+/// One bounded Server-Sent Events response on one stream or several: resolve the cursor, replay what the client
+/// missed, then live events, then a clean end at the response's deadline. Created by
+/// <see cref="SubscriptionService"/>.
 /// </summary>
 /// <remarks>
-/// The seam between replay and live is closed by the tail: replay runs up to the tail's position, and the subscriber
-/// is registered only at a position the tail can continue from, under the tail's lock. So no event is sent twice
-/// and none is skipped, whatever is published meanwhile.
+/// <para>
+/// The seam between replay and live is closed by each stream's tail: replay runs up to the tail's position, and the
+/// subscriber is registered only at a position the tail can continue from, under the tail's lock. So no event is sent
+/// twice and none is skipped, whatever is published meanwhile.
+/// </para>
+/// <para>
+/// A response on several streams catches them up one after another, in the order of their names, and writes the live
+/// events of the streams already caught up between the replayed pages of the next. Each stream's events keep their
+/// order; across streams there is none. Its event ids are the subscription's cursor (<see cref="MultiplexedFrames"/>).
+/// </para>
 /// </remarks>
 public sealed partial class SubscriptionSession
 {
@@ -31,14 +39,12 @@ public sealed partial class SubscriptionSession
     private readonly TimeProvider _time;
     private readonly ILogger _logger;
     private readonly BridgeMetrics _metrics;
-    private readonly StreamName _stream;
-    private readonly StreamCursor _cursor;
+    private readonly SessionLane[] _lanes;
+    private readonly MultiplexedFrames? _multiplexed;
     private readonly PipeWriter _output;
     private readonly IDisposable? _lease;
     private readonly Action _abortConnection;
     private readonly long _deadlineTimestamp;
-    private long _lastWrittenId;
-    private string _epoch = string.Empty;
     private int _eventsWritten;
 
     internal SubscriptionSession(
@@ -48,8 +54,8 @@ public sealed partial class SubscriptionSession
         TimeProvider time,
         ILogger logger,
         BridgeMetrics metrics,
-        StreamName stream,
-        StreamCursor cursor,
+        SessionLane[] lanes,
+        MultiplexedFrames? multiplexed,
         PipeWriter output,
         DateTimeOffset? notAfter,
         IDisposable? lease,
@@ -61,8 +67,8 @@ public sealed partial class SubscriptionSession
         _time = time;
         _logger = logger;
         _metrics = metrics;
-        _stream = stream;
-        _cursor = cursor;
+        _lanes = lanes;
+        _multiplexed = multiplexed;
         _output = output;
         _lease = lease;
         _abortConnection = abortConnection;
@@ -83,21 +89,20 @@ public sealed partial class SubscriptionSession
     {
         var end = "lifetime";
         _metrics.OpenSubscribers.Add(1);
+        var subscriber = new Subscriber(_deadlineTimestamp, _options.SubscriberBufferBytes, _output.CancelPendingFlush);
         try
         {
-            var subscriber = new Subscriber(_deadlineTimestamp, _options.SubscriberBufferBytes, _output.CancelPendingFlush);
-            StreamTail? tail;
-
             // Shutdown ends live responses through the hub, and the clock ends them at their deadline; until then both
             // must also end replay, whose writes wait on the client. These sources are disposed before the live phase,
             // where they would cost memory on every open connection.
+            bool started;
             using (var deadline = new CancellationTokenSource(RemainingLifetime, _time))
             using (var starting = CancellationTokenSource.CreateLinkedTokenSource(aborted, stopping, deadline.Token))
             {
-                tail = await StartAsync(subscriber, starting.Token).ConfigureAwait(false);
+                started = await StartAsync(subscriber, starting.Token).ConfigureAwait(false);
             }
 
-            if (tail is null)
+            if (!started)
             {
                 end = subscriber.EndReason?.ToString() ?? "storage-unavailable";
                 return;
@@ -107,22 +112,16 @@ public sealed partial class SubscriptionSession
             // for the life of a connection costs memory on every connection.
             using (aborted.UnsafeRegister(static state => ((Subscriber)state!).End(SubscriberEnd.Disconnected), subscriber))
             {
-                try
+                while (subscriber.EndReason is null && await subscriber.WaitToReadAsync().ConfigureAwait(false))
                 {
-                    while (subscriber.EndReason is null && await subscriber.WaitToReadAsync().ConfigureAwait(false))
+                    if (!await WriteQueuedAsync(subscriber).ConfigureAwait(false))
                     {
-                        if (!await WriteQueuedAsync(subscriber).ConfigureAwait(false))
-                        {
-                            subscriber.End(SubscriberEnd.Overflow);
-                        }
+                        subscriber.End(SubscriberEnd.Overflow);
                     }
-                }
-                finally
-                {
-                    tail.Detach(subscriber);
                 }
             }
 
+            Detach(subscriber);
             end = subscriber.EndReason?.ToString() ?? end;
             if (subscriber.EndReason == SubscriberEnd.Overflow)
             {
@@ -153,7 +152,7 @@ public sealed partial class SubscriptionSession
         catch (EventLogUnavailableException exception)
         {
             end = "storage-unavailable";
-            LogReplayFailed(exception, _stream.Value);
+            LogReplayFailed(exception, StreamNames);
         }
         catch (Exception exception) when (exception is IOException or InvalidOperationException && aborted.IsCancellationRequested)
         {
@@ -161,15 +160,38 @@ public sealed partial class SubscriptionSession
         }
         finally
         {
+            // Also when the response ended while catching up, with some of its streams already attached.
+            Detach(subscriber);
             _lease?.Dispose();
             _metrics.OpenSubscribers.Add(-1);
             _metrics.EventsDelivered.Add(_eventsWritten);
-            LogSessionEnded(_stream.Value, end, _eventsWritten, _lastWrittenId);
+            if (_logger.IsEnabled(LogLevel.Debug))
+            {
+                LogSessionEnded(StreamNames, end, _eventsWritten, string.Join(',', _lanes.Select(lane => lane.LastWrittenId)));
+            }
         }
     }
 
+    private string StreamNames => string.Join(',', _lanes.Select(lane => lane.Stream.Value));
+
     private TimeSpan RemainingLifetime =>
         TimeSpan.FromSeconds(Math.Max(0, _deadlineTimestamp - _time.GetTimestamp()) / (double)_time.TimestampFrequency);
+
+    private bool IsPastDeadline => _time.GetTimestamp() >= _deadlineTimestamp;
+
+    /// <summary>Where a stream's blocks are written while the response starts; <see cref="Emit"/> sends them on.</summary>
+    private IBufferWriter<byte> LaneOutput => _multiplexed?.Pending ?? _output;
+
+    /// <summary>Sends on what was written to <see cref="LaneOutput"/> for <paramref name="lane"/>.</summary>
+    private void Emit(SessionLane lane) => _multiplexed?.Commit(lane.Index);
+
+    private void Detach(Subscriber subscriber)
+    {
+        foreach (var lane in _lanes)
+        {
+            lane.Tail?.Detach(subscriber);
+        }
+    }
 
     /// <summary>
     /// Writes the events queued before the end, so that the response ends on a whole event, and cuts the connection
@@ -205,120 +227,151 @@ public sealed partial class SubscriptionSession
     }
 
     /// <summary>
-    /// Finds the stream's tail, writes the preamble, replays what the client missed and registers it for live events.
-    /// Returns the tail it is registered with; null when the response ended first (storage unavailable, or its
-    /// lifetime ran out during replay).
+    /// Finds the streams' tails, writes the preamble, replays what the client missed and registers it for live events
+    /// of every stream. False when the response ended first (storage unavailable, or its lifetime ran out during
+    /// replay).
     /// </summary>
-    private async Task<StreamTail?> StartAsync(Subscriber subscriber, CancellationToken cancelled)
+    private async Task<bool> StartAsync(Subscriber subscriber, CancellationToken cancelled)
     {
-        StreamTail tail;
         try
         {
-            tail = await _hub.GetTailAsync(_stream, cancelled).ConfigureAwait(false);
+            var tails = await Task.WhenAll(_lanes.Select(lane => _hub.GetTailAsync(lane.Stream, cancelled))).ConfigureAwait(false);
+            foreach (var lane in _lanes)
+            {
+                lane.Tail = tails[lane.Index];
+            }
         }
         catch (EventLogUnavailableException exception)
         {
             await WriteStorageUnavailableAsync(exception).ConfigureAwait(false);
-            return null;
+            return false;
         }
 
-        var start = await WritePreambleAsync(tail, cancelled).ConfigureAwait(false);
-        return await CatchUpAndAttachAsync(tail, start, subscriber, cancelled).ConfigureAwait(false);
+        var starts = await WritePreambleAsync(cancelled).ConfigureAwait(false);
+        foreach (var lane in _lanes)
+        {
+            if (!await CatchUpAndAttachAsync(lane, starts[lane.Index], subscriber, cancelled).ConfigureAwait(false))
+            {
+                return false;
+            }
+        }
+
+        // Everything before this comment was replayed, from storage or the tails' memory; what follows is live.
+        _multiplexed?.ReleasePending();
+        SseFormat.WriteComment(_output, "live");
+
+        // Attached: from here the subscriber's own end (its deadline, an overflow) releases this flush.
+        await FlushAsync(CancellationToken.None).ConfigureAwait(false);
+        return true;
     }
 
-    private bool IsPastDeadline => _time.GetTimestamp() >= _deadlineTimestamp;
-
     /// <summary>
-    /// Writes the <c>retry:</c> hint, plus either the starting id (no cursor) or a <c>bridge.gap</c> event (a cursor that
-    /// cannot be honoured). Returns the id after which events are sent, in the epoch of <see cref="_epoch"/>.
+    /// Writes the <c>retry:</c> hint, plus either the starting id (no cursor) or a <c>bridge.gap</c> event for each
+    /// stream whose cursor cannot be honoured. Returns, for each stream, the id after which its events are sent, in
+    /// the epoch of its lane.
     /// </summary>
-    private async Task<long> WritePreambleAsync(StreamTail tail, CancellationToken cancelled)
+    private async Task<long[]> WritePreambleAsync(CancellationToken cancelled)
     {
-        if (_cursor.Position is { } requested && (requested > tail.Position || (_cursor.Epoch is { } epoch && epoch != tail.Epoch.Id)))
+        // A tail may lag storage by one poll interval; look again before calling a cursor a gap.
+        await Task.WhenAll(_lanes
+            .Where(lane => lane.Cursor.Position is { } requested &&
+                (requested > lane.Tail!.Position || (lane.Cursor.Epoch is { } epoch && epoch != lane.Tail.Epoch.Id)))
+            .Select(lane => lane.Tail!.RefreshAsync(cancelled))).ConfigureAwait(false);
+
+        var starts = new long[_lanes.Length];
+        var gaps = new List<(SessionLane Lane, GapReason Reason, long ResumeAfter)>();
+        foreach (var lane in _lanes)
         {
-            // The tail may lag storage by one poll interval; look again before calling the cursor a gap.
-            await tail.RefreshAsync(cancelled).ConfigureAwait(false);
+            var tail = lane.Tail!;
+            var position = tail.Position;
+            lane.Epoch = tail.Epoch.Id;
+            if (lane.Cursor.Position is { } cursor)
+            {
+                var resumeAfter = tail.Epoch.ResumePoint(lane.Cursor.Epoch, cursor, out var replaced);
+                if (replaced)
+                {
+                    gaps.Add((lane, GapReason.HistoryReplaced, resumeAfter));
+                }
+                else if (resumeAfter > position)
+                {
+                    gaps.Add((lane, GapReason.CursorAheadOfStream, position));
+                }
+
+                position = Math.Min(resumeAfter, position);
+            }
+            else if (lane.Cursor.Malformed is not null)
+            {
+                gaps.Add((lane, GapReason.MalformedCursor, position));
+            }
+
+            starts[lane.Index] = lane.LastWrittenId = position;
+            _multiplexed?.Start(lane.Index, position, lane.Epoch);
         }
 
-        var position = tail.Position;
-        _epoch = tail.Epoch.Id;
         var retry = _options.RetryMilliseconds;
-        if (_cursor.IsNone)
+        var noCursor = _lanes.All(lane => lane.Cursor.IsNone);
+        if (_multiplexed is not null && noCursor)
         {
-            SseFormat.WritePreamble(_output, retry, position, _epoch);
-        }
-        else if (_cursor.Position is { } cursor)
-        {
-            SseFormat.WritePreamble(_output, retry, lastEventId: null, _epoch);
-            var resumeAfter = tail.Epoch.ResumePoint(_cursor.Epoch, cursor, out var replaced);
-            if (replaced)
-            {
-                WriteGap(GapReason.HistoryReplaced, resumeAfter);
-            }
-            else if (resumeAfter > position)
-            {
-                WriteGap(GapReason.CursorAheadOfStream, position);
-            }
-
-            position = Math.Min(resumeAfter, position);
+            _multiplexed.WritePreamble(retry);
         }
         else
         {
-            SseFormat.WritePreamble(_output, retry, lastEventId: null, _epoch);
-            WriteGap(GapReason.MalformedCursor, position);
+            SseFormat.WritePreamble(_output, retry, noCursor ? starts[0] : null, _lanes[0].Epoch);
+        }
+
+        foreach (var (lane, reason, resumeAfter) in gaps)
+        {
+            WriteGap(lane, reason, resumeAfter);
         }
 
         // For clients that read comments (EventSource ignores them): when this response is planned to end.
         SseFormat.WriteComment(_output, $"closes-in {(int)Math.Ceiling(RemainingLifetime.TotalSeconds)}");
         await FlushAsync(cancelled).ConfigureAwait(false);
-        return position;
+        return starts;
     }
 
-    private void WriteGap(GapReason reason, long resumeAfter)
+    private void WriteGap(SessionLane lane, GapReason reason, long resumeAfter)
     {
-        GapNotice.Write(_output, reason, GapNotice.Echo(_cursor), resumeAfter, _epoch);
-        _lastWrittenId = resumeAfter;
+        GapNotice.Write(LaneOutput, lane.Stream, reason, GapNotice.Echo(lane.Cursor), resumeAfter, lane.Epoch);
+        Emit(lane);
+        lane.LastWrittenId = resumeAfter;
     }
 
     /// <summary>
-    /// Replays from storage until the tail can take over, then registers the subscriber. Returns the tail it attached
-    /// to, and null when the response ended during replay.
+    /// Replays one stream from storage until its tail can take over, then registers the subscriber with the tail.
+    /// False when the response ended during replay.
     /// </summary>
-    private async Task<StreamTail?> CatchUpAndAttachAsync(StreamTail tail, long position, Subscriber subscriber, CancellationToken cancelled)
+    private async Task<bool> CatchUpAndAttachAsync(SessionLane lane, long position, Subscriber subscriber, CancellationToken cancelled)
     {
         var held = new List<Outbound>();
+        var tail = lane.Tail!;
         while (true)
         {
             held.Clear();
-            switch (tail.TryAttach(subscriber, _epoch, position, held))
+            switch (tail.TryAttach(subscriber, lane.Index, lane.Epoch, position, held))
             {
                 case AttachOutcome.Attached:
                     foreach (var outbound in held)
                     {
-                        _output.Write(outbound.Bytes.Span);
-                        _lastWrittenId = outbound.LastId;
+                        WriteBlocks(lane, outbound.Bytes.Span);
+                        lane.LastWrittenId = outbound.LastId;
                     }
 
-                    // Everything before this comment was replayed, from storage or the tail's memory; what follows is live.
-                    SseFormat.WriteComment(_output, "live");
-
-                    // Attached: from here the subscriber's own end (its deadline, an overflow) releases this flush.
-                    await FlushAsync(CancellationToken.None).ConfigureAwait(false);
-                    return tail;
+                    return true;
 
                 case AttachOutcome.Stopped:
-                    tail = await _hub.GetTailAsync(_stream, cancelled).ConfigureAwait(false);
+                    tail = lane.Tail = await _hub.GetTailAsync(lane.Stream, cancelled).ConfigureAwait(false);
                     break;
 
                 case AttachOutcome.EpochChanged:
                     // The stored history was replaced while this response was being written.
                     var epoch = tail.Epoch;
-                    var resumeAfter = epoch.ResumePoint(_epoch, position, out var replaced);
-                    _epoch = epoch.Id;
+                    var resumeAfter = epoch.ResumePoint(lane.Epoch, position, out var replaced);
+                    lane.Epoch = epoch.Id;
                     if (replaced)
                     {
                         position = resumeAfter;
-                        WriteGap(GapReason.HistoryReplaced, position);
+                        WriteGap(lane, GapReason.HistoryReplaced, position);
                     }
 
                     break;
@@ -326,10 +379,10 @@ public sealed partial class SubscriptionSession
                 case AttachOutcome.Behind when position > tail.Position:
                     // Only when storage lost events this response already sent, and no writer has started a new epoch yet.
                     await tail.RefreshAsync(cancelled).ConfigureAwait(false);
-                    if (position > tail.Position && tail.Epoch.Id == _epoch)
+                    if (position > tail.Position && tail.Epoch.Id == lane.Epoch)
                     {
                         position = tail.Position;
-                        WriteGap(GapReason.HistoryReplaced, position);
+                        WriteGap(lane, GapReason.HistoryReplaced, position);
                     }
 
                     break;
@@ -337,11 +390,11 @@ public sealed partial class SubscriptionSession
                 case AttachOutcome.Behind:
                     using (var replay = BridgeMetrics.Activities.StartActivity("bridge.replay"))
                     {
-                        replay?.SetTag("bridge.stream", _stream.Value);
+                        replay?.SetTag("bridge.stream", lane.Stream.Value);
                         replay?.SetTag("bridge.after", position);
-                        if (await ReplayAsync(tail, position, subscriber, cancelled).ConfigureAwait(false) is not { } replayedTo)
+                        if (await ReplayAsync(lane, tail, position, subscriber, cancelled).ConfigureAwait(false) is not { } replayedTo)
                         {
-                            return null;
+                            return false;
                         }
 
                         position = replayedTo;
@@ -353,29 +406,32 @@ public sealed partial class SubscriptionSession
     }
 
     /// <summary>
-    /// Writes the stored events after <paramref name="position"/> up to the tail's position, and returns the id of the
-    /// last one; null when the response reached its end meanwhile.
+    /// Writes the stored events of one stream after <paramref name="position"/> up to the tail's position, and returns
+    /// the id of the last one; null when the response reached its end meanwhile. Between pages go the live events of
+    /// streams already caught up, so that they do not pile up while this one replays.
     /// </summary>
-    private async Task<long?> ReplayAsync(StreamTail tail, long position, Subscriber subscriber, CancellationToken cancelled)
+    private async Task<long?> ReplayAsync(SessionLane lane, StreamTail tail, long position, Subscriber subscriber, CancellationToken cancelled)
     {
         var through = tail.Position;
-        await foreach (var page in _log.ReadAsync(_stream, position, through, cancelled).ConfigureAwait(false))
+        await foreach (var page in _log.ReadAsync(lane.Stream, position, through, cancelled).ConfigureAwait(false))
         {
             foreach (var stored in page)
             {
                 // The log skips what retention removed: say so where the ids jump.
                 if (stored.Id > position + 1)
                 {
-                    WriteGap(GapReason.EventsPruned, stored.Id - 1);
+                    WriteGap(lane, GapReason.EventsPruned, stored.Id - 1);
                 }
 
-                SseFormat.WriteEvent(_output, stored.Id, _epoch, stored.Type, stored.Data.Span);
+                SseFormat.WriteEvent(LaneOutput, stored.Id, lane.Epoch, stored.Type, stored.Data.Span);
                 position = stored.Id;
             }
 
+            Emit(lane);
             _metrics.ReplayedRows.Add(page.Count);
             _eventsWritten += page.Count;
-            _lastWrittenId = position;
+            lane.LastWrittenId = position;
+            WriteQueued(subscriber);
             if (!await FlushAsync(cancelled).ConfigureAwait(false) || IsPastDeadline)
             {
                 subscriber.End(SubscriberEnd.Lifetime);
@@ -386,7 +442,7 @@ public sealed partial class SubscriptionSession
         if (position < through)
         {
             // Everything up to the tail's position was removed.
-            WriteGap(GapReason.EventsPruned, through);
+            WriteGap(lane, GapReason.EventsPruned, through);
             position = through;
         }
 
@@ -403,12 +459,13 @@ public sealed partial class SubscriptionSession
         var bytes = 0;
         while (subscriber.TryRead(out var outbound))
         {
-            _output.Write(outbound.Bytes.Span);
+            var lane = _lanes[outbound.Lane];
+            WriteBlocks(lane, outbound.Bytes.Span);
             bytes += outbound.Bytes.Length;
             if (outbound.LastId != Outbound.NoEvent)
             {
-                _eventsWritten += (int)Math.Max(0, outbound.LastId - _lastWrittenId);
-                _lastWrittenId = outbound.LastId;
+                _eventsWritten += (int)Math.Max(0, outbound.LastId - lane.LastWrittenId);
+                lane.LastWrittenId = outbound.LastId;
             }
         }
 
@@ -416,10 +473,23 @@ public sealed partial class SubscriptionSession
         return bytes;
     }
 
+    /// <summary>Writes blocks a stream's tail encoded: as they are on a one-stream response.</summary>
+    private void WriteBlocks(SessionLane lane, ReadOnlySpan<byte> blocks)
+    {
+        if (_multiplexed is null)
+        {
+            _output.Write(blocks);
+        }
+        else
+        {
+            _multiplexed.Write(lane.Index, blocks);
+        }
+    }
+
     private async Task WriteStorageUnavailableAsync(EventLogUnavailableException exception)
     {
         // A 200 that ends at once: an EventSource reconnects after the retry delay, whereas a 5xx would stop it for good.
-        LogStorageUnavailable(exception, _stream.Value);
+        LogStorageUnavailable(exception, StreamNames);
         SseFormat.WritePreamble(_output, _options.RetryMilliseconds, lastEventId: null, epoch: string.Empty);
         SseFormat.WriteComment(_output, "storage is unavailable; reconnect after the retry delay");
         await FlushAsync().ConfigureAwait(false);
@@ -432,12 +502,12 @@ public sealed partial class SubscriptionSession
         return !result.IsCanceled && !result.IsCompleted;
     }
 
-    [LoggerMessage(Level = LogLevel.Debug, Message = "SSE response on stream {Stream} ended ({End}) after {Events} events, last id {LastId}")]
-    private partial void LogSessionEnded(string stream, string end, int events, long lastId);
+    [LoggerMessage(Level = LogLevel.Debug, Message = "SSE response on stream(s) {Stream} ended ({End}) after {Events} events, last id(s) {LastId}")]
+    private partial void LogSessionEnded(string stream, string end, int events, string lastId);
 
-    [LoggerMessage(Level = LogLevel.Warning, Message = "SSE response on stream {Stream} could not start: storage is unavailable; the client will retry")]
+    [LoggerMessage(Level = LogLevel.Warning, Message = "SSE response on stream(s) {Stream} could not start: storage is unavailable; the client will retry")]
     private partial void LogStorageUnavailable(Exception exception, string stream);
 
-    [LoggerMessage(Level = LogLevel.Warning, Message = "Replay of stream {Stream} failed: storage is unavailable; the client resumes on reconnect")]
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Replay of stream(s) {Stream} failed: storage is unavailable; the client resumes on reconnect")]
     private partial void LogReplayFailed(Exception exception, string stream);
 }

@@ -24,6 +24,14 @@ public sealed class LimitsOptions
     public int MaxSubscribersPerClient { get; set; } = 2_000;
 
     /// <summary>
+    /// <c>Limits__MaxStreamsPerSubscription</c>: streams one multi-stream subscription (<c>GET /api/events</c>) may name;
+    /// beyond it, 400. Each stream adds up to 37 characters to every event id of the response (docs/api.md), and its
+    /// tail to the streams this process follows.
+    /// </summary>
+    [Range(1, 100)]
+    public int MaxStreamsPerSubscription { get; set; } = 20;
+
+    /// <summary>
     /// <c>Limits__TrustForwardedFor</c>: take the client's address from the last <c>X-Forwarded-For</c> entry. Set it
     /// only when the standalone server sits behind a proxy that appends that header; otherwise clients could claim any
     /// address. Leave it off on Azure Functions, whose worker already resolves the header into the remote address.

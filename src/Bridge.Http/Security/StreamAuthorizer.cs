@@ -48,15 +48,24 @@ public sealed partial class StreamAuthorizer(
     private readonly StreamPatterns _publicStreams = StreamPatterns.TryParse(options.Value.PublicStreams, out var patterns, out _) ? patterns : StreamPatterns.None;
 
     /// <summary>Authorizes <paramref name="access"/> to <paramref name="stream"/>.</summary>
-    public ValueTask<StreamAuthorization> AuthorizeAsync(HttpContext context, StreamName stream, StreamAccess access)
+    public ValueTask<StreamAuthorization> AuthorizeAsync(HttpContext context, StreamName stream, StreamAccess access) =>
+        AuthorizeAsync(context, [stream], access);
+
+    /// <summary>
+    /// Authorizes <paramref name="access"/> to every one of <paramref name="streams"/> with one token; a refusal names
+    /// the first stream the token does not cover.
+    /// </summary>
+    public ValueTask<StreamAuthorization> AuthorizeAsync(HttpContext context, IReadOnlyList<StreamName> streams, StreamAccess access)
     {
         ArgumentNullException.ThrowIfNull(context);
+        ArgumentNullException.ThrowIfNull(streams);
         if (_options.Mode == AuthMode.Open)
         {
             return ValueTask.FromResult(OpenAccess);
         }
 
-        if (access == StreamAccess.Subscribe && _publicStreams.Matches(stream))
+        var guarded = access == StreamAccess.Subscribe ? [.. streams.Where(stream => !_publicStreams.Matches(stream))] : streams;
+        if (guarded.Count == 0)
         {
             return ValueTask.FromResult(PublicAccess);
         }
@@ -64,13 +73,13 @@ public sealed partial class StreamAuthorizer(
         var (token, headerProblem) = ReadToken(context, access);
         if (token is null)
         {
-            return ValueTask.FromResult(Refuse(stream, access, new Refusal(Problems.MissingToken, headerProblem ?? MissingToken(access)) { BearerChallenge = Challenge(null) }));
+            return ValueTask.FromResult(Refuse(guarded[0], access, new Refusal(Problems.MissingToken, headerProblem ?? MissingToken(access)) { BearerChallenge = Challenge(null) }));
         }
 
         var validating = validator.ValidateAsync(token, context.RequestAborted);
         return validating.IsCompletedSuccessfully
-            ? ValueTask.FromResult(Decide(stream, access, validating.Result))
-            : DecideAsync(stream, access, validating);
+            ? ValueTask.FromResult(Decide(guarded, access, validating.Result))
+            : DecideAsync(guarded, access, validating);
     }
 
     /// <summary>
@@ -99,22 +108,28 @@ public sealed partial class StreamAuthorizer(
         ? "Bearer realm=\"bridge\""
         : $"Bearer realm=\"bridge\", error=\"invalid_token\", error_description=\"{problem.Replace("\"", "'", StringComparison.Ordinal)}\"";
 
-    private async ValueTask<StreamAuthorization> DecideAsync(StreamName stream, StreamAccess access, ValueTask<(TokenGrant?, string?)> validating) =>
-        Decide(stream, access, await validating.ConfigureAwait(false));
+    private async ValueTask<StreamAuthorization> DecideAsync(IReadOnlyList<StreamName> streams, StreamAccess access, ValueTask<(TokenGrant?, string?)> validating) =>
+        Decide(streams, access, await validating.ConfigureAwait(false));
 
-    private StreamAuthorization Decide(StreamName stream, StreamAccess access, (TokenGrant? Grant, string? Problem) validated)
+    private StreamAuthorization Decide(IReadOnlyList<StreamName> streams, StreamAccess access, (TokenGrant? Grant, string? Problem) validated)
     {
         if (validated.Grant is not { } grant)
         {
-            return Refuse(stream, access, InvalidToken(validated.Problem!));
+            return Refuse(streams[0], access, InvalidToken(validated.Problem!));
         }
 
         var (allowed, verb, claim) = access == StreamAccess.Subscribe
             ? (grant.Subscribe, "subscribing to", TokenValidator.SubscribeClaim)
             : (grant.Publish, "publishing to", TokenValidator.PublishClaim);
-        return allowed.Matches(stream)
-            ? new StreamAuthorization(grant.Subject, grant.ExpiresAt, null)
-            : Refuse(stream, access, new Refusal(Problems.StreamNotAllowed, $"The token does not allow {verb} stream '{stream}' ({claim})."));
+        foreach (var stream in streams)
+        {
+            if (!allowed.Matches(stream))
+            {
+                return Refuse(stream, access, new Refusal(Problems.StreamNotAllowed, $"The token does not allow {verb} stream '{stream}' ({claim})."));
+            }
+        }
+
+        return new StreamAuthorization(grant.Subject, grant.ExpiresAt, null);
     }
 
     private (string? Token, string? Problem) ReadToken(HttpContext context, StreamAccess access)

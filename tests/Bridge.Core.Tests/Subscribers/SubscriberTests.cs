@@ -11,8 +11,8 @@ public class SubscriberTests
         var overflows = 0;
         var subscriber = new Subscriber(long.MaxValue, bufferLimitBytes: 100, () => overflows++);
 
-        Assert.True(subscriber.TryDeliver(new byte[500], 1));
-        Assert.False(subscriber.TryDeliver(new byte[10], 2));
+        Assert.True(subscriber.TryDeliver(new byte[500], 1, 0));
+        Assert.False(subscriber.TryDeliver(new byte[10], 2, 0));
 
         Assert.Equal(SubscriberEnd.Overflow, subscriber.EndReason);
         Assert.Equal(1, overflows);
@@ -25,11 +25,11 @@ public class SubscriberTests
     {
         var subscriber = new Subscriber(long.MaxValue, bufferLimitBytes: 100, () => { });
 
-        Assert.True(subscriber.TryDeliver(new byte[80], 1));
+        Assert.True(subscriber.TryDeliver(new byte[80], 1, 0));
         Assert.True(subscriber.TryRead(out _));
         subscriber.Consumed(80);
 
-        Assert.True(subscriber.TryDeliver(new byte[80], 2));
+        Assert.True(subscriber.TryDeliver(new byte[80], 2, 0));
         Assert.Null(subscriber.EndReason);
     }
 
@@ -44,6 +44,6 @@ public class SubscriberTests
 
         Assert.False(await waiting.WaitAsync(TimeSpan.FromSeconds(10)));
         Assert.Equal(SubscriberEnd.Lifetime, subscriber.EndReason);
-        Assert.False(subscriber.TryDeliver(new byte[1], 1));
+        Assert.False(subscriber.TryDeliver(new byte[1], 1, 0));
     }
 }

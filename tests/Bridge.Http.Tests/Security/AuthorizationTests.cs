@@ -146,6 +146,23 @@ public class AuthorizationTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task A_token_must_cover_every_stream_of_a_multi_stream_subscription_and_the_403_names_the_one_it_lacks()
+    {
+        var (allowed, other, open) = (TestNames.Stream("allowed"), TestNames.Stream("not-allowed"), TestNames.Stream("public"));
+        var token = TestTokens.Create(subscribe: [allowed]);
+        using var refused = await Client.GetAsync($"/api/events?stream={allowed}&stream={other}&access_token={token}");
+        await using var admitted = await SseConnection.OpenAsync(Client, $"/api/events?stream={allowed}&stream={open}&access_token={token}");
+        using var anonymous = await Client.GetAsync($"/api/events?stream={open}&stream={allowed}");
+
+        Assert.Equal(HttpStatusCode.Forbidden, refused.StatusCode);
+        var problem = await Api.ProblemAsync(refused);
+        Assert.Equal("urn:bridge:problem:stream-not-allowed", problem.GetProperty("type").GetString());
+        Assert.Contains($"'{other}'", problem.GetProperty("detail").GetString(), StringComparison.Ordinal);
+        Assert.Equal(HttpStatusCode.OK, admitted.Response.StatusCode);
+        Assert.Equal(HttpStatusCode.Unauthorized, anonymous.StatusCode);
+    }
+
+    [Fact]
     public async Task A_publisher_token_is_taken_from_the_header_only()
     {
         var stream = TestNames.Stream("header-only");
