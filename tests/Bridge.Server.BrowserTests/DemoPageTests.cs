@@ -85,19 +85,32 @@ public class DemoPageTests(Chromium chromium) : IAsyncLifetime
     }
 
     [Fact]
-    public async Task Several_streams_are_followed_at_once_and_each_event_names_its_stream()
+    public async Task Several_streams_are_followed_on_one_response_and_each_event_names_its_stream_and_its_own_id()
     {
-        var (orders, payments) = (TestNames.Stream("orders"), TestNames.Stream("payments"));
+        var (orders, payments) = (TestNames.Stream("orders")[..14], TestNames.Stream("payments")[..16]); // Short: its screenshot is in the README.
         var page = await chromium.NewPageAsync();
+        var subscriptions = new List<string>();
+        page.Request += (_, request) =>
+        {
+            if (request.Method == "GET" && request.Url.Contains("/events", StringComparison.Ordinal))
+            {
+                subscriptions.Add(new Uri(request.Url).PathAndQuery);
+            }
+        };
         await page.GotoAsync(new Uri(_server.BaseAddress, $"/?stream={orders},{payments}").ToString());
         await page.Locator("body[data-state=open]").WaitForAsync();
 
         await Publisher.PublishAsync(_server.Client, orders, "order 1", type: "order.created");
+        await Publisher.PublishAsync(_server.Client, orders, "order 2", type: "order.created");
         await Publisher.PublishAsync(_server.Client, payments, "payment 1", type: "payment.received");
 
-        await page.Locator($"#events li[data-stream='{payments}'][data-type='payment.received']").WaitForAsync();
-        await page.Locator($"#events li[data-stream='{orders}'][data-type='order.created']").WaitForAsync();
-        Assert.Equal(2, await page.Locator("#events li").CountAsync());
+        await page.Locator($"#events li[data-stream='{payments}'][data-type='payment.received'][data-id='1']").WaitForAsync();
+        await page.Locator($"#events li[data-stream='{orders}'][data-type='order.created'][data-id='2']").WaitForAsync();
+        Assert.Equal(3, await page.Locator("#events li").CountAsync());
+        Assert.Equal([$"/api/events?stream={orders}&stream={payments}"], subscriptions);
+        Assert.Equal($"GET /api/events?stream={orders}&stream={payments}", await page.Locator("#request").TextContentAsync());
+        Directory.CreateDirectory(Chromium.ScreenshotDirectory);
+        await page.ScreenshotAsync(new PageScreenshotOptions { Path = Path.Combine(Chromium.ScreenshotDirectory, "demo-page-several.png"), FullPage = true });
     }
 
     [Fact]

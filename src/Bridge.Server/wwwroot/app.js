@@ -2,9 +2,10 @@
 // the reconnection that follows each bounded response.
 //
 // Two clients:
-// - By default the fetch() client (fetch-event-source.js), one per stream, which sees every event type and the
-//   server's comments: "closes-in <s>" (the page counts down to the reconnection) and "live" (where replay ends, so
-//   replayed events are marked). Over HTTP/2 all its streams share one connection. A token goes in the
+// - By default the fetch() client (fetch-event-source.js) on one response for all the streams
+//   (GET /api/events?stream=a&stream=b when there are several), which sees every event type and the server's
+//   comments: "closes-in <s>" (the page counts down to the reconnection) and "live" (where replay ends, so replayed
+//   events are marked). A bridge.stream event names the stream of the events after it. A token goes in the
 //   Authorization header of every connection.
 // - With ?client=eventsource (or ?types=…), the browser's native EventSource on one stream, which dispatches only the
 //   types a page listens for and cannot send headers: the token goes into the bridge_token cookie
@@ -87,64 +88,71 @@ function connect(event) {
   }
 }
 
-// The fetch() client: one per stream, each with its own cursor, all started with the same one.
-let follows = [];
+// The fetch() client: one response for every stream, with one cursor that resumes them all.
+let following = null;
 
-function follow(names) {
-  follows = names.map((stream) => {
-    const url = `/api/streams/${encodeURIComponent(stream)}/events`;
-    const source = new FetchEventSource(url, { headers: authorization, lastEventId: lastEventId ?? '' });
-    const state = { stream, source, live: false, closesAt: null, state: 'connecting' };
-    source.onstate = (next) => {
-      state.state = next;
-      if (next === 'open') {
-        opens += 1;
-        state.live = false;
-        $('reconnects').textContent = String(Math.max(0, opens - follows.length));
-        note('');
-      } else if (next !== 'closed') {
-        state.closesAt = null;
-      }
-
-      showState();
-    };
-    source.oncomment = (text) => {
-      if (text === 'live') {
-        state.live = true;
-      } else if (text.startsWith('closes-in ')) {
-        state.closesAt = Date.now() + 1000 * Number(text.slice('closes-in '.length));
-      }
-    };
-    source.onevent = (event) => showEvent(event, { stream: names.length > 1 ? stream : null, replayed: !state.live });
-    source.onfailure = (status, problem) => {
-      note(`Stream ${stream} refused (${status}): ${problem?.detail ?? problem?.title ?? 'no details'} Paste a fresh token and connect again.`);
-    };
-    return state;
-  });
-  for (const state of follows) {
-    state.source.start();
-  }
+function subscriptionUrl(names) {
+  return names.length === 1
+    ? `/api/streams/${encodeURIComponent(names[0])}/events`
+    : `/api/events?${names.map((name) => `stream=${encodeURIComponent(name)}`).join('&')}`;
 }
 
-// One state for all the page's streams: open only when every one is.
-function showState() {
-  const states = follows.map((state) => state.state);
-  const shown = states.every((state) => state === 'open') ? 'open'
-    : states.includes('reconnecting') ? 'reconnecting'
-      : states.includes('connecting') ? 'connecting' : 'closed';
-  setState(shown);
+// On several streams an id is the cursor of all of them: "tag~n.epoch~n.epoch…", one position per stream in the
+// ordinal order of the names (docs/api.md). The list shows each event's number in its own stream.
+function ownId(cursor, names, stream) {
+  const sorted = [...names].sort();
+  return cursor.split('~')[sorted.indexOf(stream) + 1] ?? cursor;
+}
+
+function follow(names) {
+  const url = subscriptionUrl(names);
+  $('request').textContent = `GET ${url}`;
+  const source = new FetchEventSource(url, { headers: authorization, lastEventId: lastEventId ?? '' });
+  const state = { source, live: false, closesAt: null, state: 'connecting' };
+  let stream = names[0];
+  source.onstate = (next) => {
+    state.state = next;
+    if (next === 'open') {
+      opens += 1;
+      state.live = false;
+      $('reconnects').textContent = String(Math.max(0, opens - 1));
+      note('');
+    } else if (next !== 'closed') {
+      state.closesAt = null;
+    }
+
+    setState(next);
+  };
+  source.oncomment = (text) => {
+    if (text === 'live') {
+      state.live = true;
+    } else if (text.startsWith('closes-in ')) {
+      state.closesAt = Date.now() + 1000 * Number(text.slice('closes-in '.length));
+    }
+  };
+  source.onevent = (event) => {
+    if (event.type === 'bridge.stream') {
+      stream = event.data;
+    } else if (names.length > 1) {
+      showEvent({ ...event, lastEventId: ownId(event.lastEventId, names, stream) }, { stream, replayed: !state.live });
+    } else {
+      showEvent(event, { replayed: !state.live });
+    }
+  };
+  source.onfailure = (status, problem) => {
+    note(`Refused (${status}): ${problem?.detail ?? problem?.title ?? 'no details'} Paste a fresh token and connect again.`);
+  };
+  following = state;
+  source.start();
 }
 
 // The countdown to the next planned end of a response, and the reconnection that follows it.
 function showCountdown() {
-  const reconnecting = follows.find((state) => state.state === 'reconnecting');
-  const next = follows.filter((state) => state.closesAt).sort((a, b) => a.closesAt - b.closesAt)[0];
-  const plural = follows.length > 1;
-  if (reconnecting) {
-    $('countdown').textContent = `Reconnecting${plural ? ` to ${reconnecting.stream}` : ''}: it resumes after event ${reconnecting.source.lastEventId || 'none'}, so nothing is lost or repeated.`;
-  } else if (next) {
-    const seconds = Math.max(0, Math.round((next.closesAt - Date.now()) / 1000));
-    $('countdown').textContent = `The server closes this response${plural ? ` (${next.stream})` : ''} in ${seconds} s, well within Azure's 230 s; the client then reconnects and resumes.`;
+  if (following?.state === 'reconnecting') {
+    $('countdown').textContent = 'Reconnecting: it resumes after the last event shown, so nothing is lost or repeated.';
+  } else if (following?.closesAt) {
+    const seconds = Math.max(0, Math.round((following.closesAt - Date.now()) / 1000));
+    $('countdown').textContent = `The server closes this response in ${seconds} s, well within Azure's 230 s; the client then reconnects and resumes.`;
   } else {
     $('countdown').textContent = native ? 'EventSource hides when a response will close; the browser reconnects by itself.' : '';
   }
@@ -165,6 +173,7 @@ async function open() {
   }
 
   const url = `/api/streams/${encodeURIComponent(connectedStream)}/events`;
+  $('request').textContent = `GET ${url}`;
   source = new EventSource(lastEventId === null ? url : `${url}?lastEventId=${encodeURIComponent(lastEventId)}`);
   source.addEventListener('open', () => {
     opens += 1;
@@ -201,12 +210,12 @@ function disconnect() {
   source?.close();
   source = null;
   connectedStream = null;
-  for (const state of follows) {
-    state.source.onstate = null;
-    state.source.stop();
+  if (following) {
+    following.source.onstate = null;
+    following.source.stop();
+    following = null;
   }
 
-  follows = [];
   setState('closed');
   $('disconnect').disabled = true;
 }
@@ -214,8 +223,8 @@ function disconnect() {
 // A fresh token: into the cookie at once when connected; or, when waiting after a refusal, reconnect now.
 async function tokenChanged() {
   if (!native) {
-    if (follows.length > 0 && follows.every((state) => state.state === 'closed')) {
-      connect(); // Every stream was refused; try again with the fresh token. Open ones pick it up when they reconnect.
+    if (following?.state === 'closed') {
+      connect(); // The subscription was refused; try again with the fresh token. An open one picks it up when it reconnects.
     }
 
     return;
@@ -294,8 +303,8 @@ async function describeServer() {
   $('shell-example').textContent = `curl -X POST --data-binary 'hello' '${location.origin}/api/streams/${stream}/events?type=greeting'`;
   const protocol = performance.getEntriesByType('navigation')[0]?.nextHopProtocol ?? '';
   $('protocol').textContent = protocol === 'h2' || protocol === 'h3'
-    ? `${protocol === 'h2' ? 'HTTP/2' : 'HTTP/3'}: every stream shares one connection`
-    : 'HTTP/1.1: one connection per stream, at most 6 per origin in a browser (serve HTTPS for HTTP/2)';
+    ? `${protocol === 'h2' ? 'HTTP/2' : 'HTTP/3'}: this page's requests share one connection`
+    : 'HTTP/1.1: the streams share one response; a browser opens at most 6 connections per origin';
 }
 
 document.body.classList.toggle('native', native);
