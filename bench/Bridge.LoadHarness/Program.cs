@@ -3,7 +3,7 @@ using Bridge.LoadHarness.Scenarios;
 
 // The load harness for docs/benchmarks.md. Usage:
 //   dotnet run -c Release --project bench/Bridge.LoadHarness -- <scenario> [--option value ...] [--output file.md]
-// Scenarios: ingest, replay, fanout, latency, storage-cost, topic, writers, publish, http2, soak, all. Traffic stays on 127.0.0.0/8; every loop is bounded.
+// Scenarios: ingest, replay, fanout, latency, storage-cost, topic, writers, publish, http2, multistream, soak, all. Traffic stays on 127.0.0.0/8; every loop is bounded.
 // The harness is the client side of every measurement and shares the machine with the servers it measures: handle
 // socket completions on the socket engine's threads, without a hop through the thread pool, to keep its cost low.
 // It must be set before the first socket is created, so it is set here when the caller has not set it.
@@ -23,6 +23,7 @@ var scenarios = new Dictionary<string, Func<Report, Options, Task>>(StringCompar
     ["writers"] = WritersScenario.RunAsync,
     ["publish"] = PublishScenario.RunAsync,
     ["http2"] = Http2Scenario.RunAsync,
+    ["multistream"] = MultiStreamScenario.RunAsync,
     ["soak"] = SoakScenario.RunAsync,
 };
 

@@ -102,5 +102,18 @@ public class HarnessSmokeTests
         Assert.True(result.AllDelivered);
     }
 
+    [Fact]
+    public async Task Multi_stream_measures_both_kinds_of_subscription_and_delivers_every_event_to_every_connection()
+    {
+        var results = await MultiStreamScenario.RunAsync(Quiet, Args("--connections", "20", "--publishes", "2", "--settle-seconds", "0"));
+
+        Assert.Equal(["one stream", "5 streams"], results.Select(r => r.Name));
+        Assert.All(results, result =>
+        {
+            Assert.Equal(20, result.Connections);
+            Assert.True(result.AllDelivered);
+        });
+    }
+
     private static Options Args(params string[] args) => Options.Parse(args);
 }

@@ -110,7 +110,11 @@ internal static class FanOutScenario
         return results;
     }
 
-    private static async Task<ServerResult> MeasureAsync(
+    /// <summary>
+    /// Memory per connection and delivery latency of one server: <paramref name="connections"/> SSE connections on
+    /// <paramref name="path"/>, then <paramref name="publishes"/> timed events, each awaited on every connection.
+    /// </summary>
+    internal static async Task<ServerResult> MeasureAsync(
         string name,
         int pid,
         IPEndPoint endpoint,
