@@ -63,6 +63,26 @@ public class MultiStreamSubscribeTests : IAsyncLifetime
     }
 
     [Theory]
+    [InlineData("abcdef~1~1")]
+    [InlineData("~~")]
+    [InlineData("0~99999999999999999999~1")]
+    [InlineData("LONG")]
+    public async Task A_malformed_or_forged_cursor_gets_a_gap_notice_for_each_stream_never_an_error(string cursor)
+    {
+        var (a, b) = (TestNames.Stream("forged-a"), TestNames.Stream("forged-b"));
+        await Api.PublishIdAsync(Client, a, "a1");
+        cursor = cursor == "LONG" ? new string('7', 8_000) : cursor;
+
+        await using var connection = await SseConnection.OpenAsync(Client, $"/api/events?stream={a}&stream={b}", lastEventId: cursor);
+        var gaps = await connection.ReadEventsAsync(2, Waits.Within(15));
+
+        Assert.Equal(HttpStatusCode.OK, connection.Response.StatusCode);
+        Assert.Equal([a, b], gaps.Select(gap => gap.Stream));
+        Assert.All(gaps, gap => Assert.Equal("bridge.gap", gap.Type));
+        Assert.All(gaps, gap => Assert.Contains("\"malformed-cursor\"", gap.Data, StringComparison.Ordinal));
+    }
+
+    [Theory]
     [InlineData("", "invalid-stream-name", "?stream=a&stream=b")]
     [InlineData("?stream=", "invalid-stream-name", "required")]
     [InlineData("?stream=ok&stream=not%20ok", "invalid-stream-name", "'not ok'")]
