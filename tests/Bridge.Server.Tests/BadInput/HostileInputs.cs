@@ -53,10 +53,16 @@ internal sealed class HostileInputs(string run, string token)
             yield return new HostileInput("stream name", $"POST {Shorten(segment)}", Post($"/api/streams/{segment}/events", "x"), [BadRequest]);
         }
 
-        // Dot segments are resolved before routing, so these name no route at all.
-        foreach (var segment in new[] { "", ".", "..", "%2E%2E", "%2e" })
+        // Dot segments are resolved before routing, so these name no route at all; except '..', which resolves to
+        // the multi-stream subscription, GET /api/events, and names no stream there.
+        foreach (var segment in new[] { "", ".", "%2e" })
         {
             yield return new HostileInput("stream name", $"GET '{segment}'", Get($"/api/streams/{segment}/events"), [NotFound]);
+        }
+
+        foreach (var segment in new[] { "..", "%2E%2E" })
+        {
+            yield return new HostileInput("stream name", $"GET '{segment}'", Get($"/api/streams/{segment}/events"), [BadRequest]);
         }
 
         yield return new HostileInput("stream name", "9,000 characters (request line too long)", Get($"/api/streams/{new string('d', 9000)}/events"), [UriTooLong]);
