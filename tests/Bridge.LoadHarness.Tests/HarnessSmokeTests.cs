@@ -87,7 +87,7 @@ public class HarnessSmokeTests
     [Fact]
     public async Task Publish_measures_single_and_batch_publishes_against_raw_writes_and_prices_a_refusal()
     {
-        var result = await PublishScenario.RunAsync(Quiet, Args("--publish-events", "300", "--publish-publishers", "8", "--publish-rounds", "1"));
+        var result = await PublishScenario.RunAsync(Quiet, Args("--publish-events", "300", "--publish-warmup", "300", "--publish-publishers", "8", "--publish-rounds", "1"));
 
         Assert.Equal(0, result.RefusedOnDefaultLimits);
         Assert.True(result.SingleRatio > 0 && result.BatchRatio > 0);
