@@ -7,8 +7,10 @@ namespace Bridge.Server.BrowserTests;
 [Collection(ChromiumCollection.Name)]
 public class ServerRestartTests(Chromium chromium)
 {
-    [Fact]
-    public async Task The_page_resumes_after_a_restart_with_the_events_published_elsewhere_meanwhile()
+    [Theory]
+    [InlineData(1)]
+    [InlineData(3)]
+    public async Task The_page_resumes_after_a_restart_with_the_events_published_elsewhere_meanwhile(int streamCount)
     {
         var azurite = await AzuriteProcess.Shared;
         var settings = new Dictionary<string, string>
@@ -19,32 +21,43 @@ public class ServerRestartTests(Chromium chromium)
         var port = FreePort.Next();
         var first = await BridgeServerProcess.StartAsync(settings, port);
         await using var other = await BridgeServerProcess.StartAsync(settings);
-        var stream = TestNames.Stream("browser-restart");
+        // One stream on its own URL, or several on one response: event i goes to stream i % streamCount.
+        var streams = Enumerable.Range(0, streamCount).Select(_ => TestNames.Stream("browser-restart")).ToArray();
+        var path = streamCount == 1
+            ? $"/api/streams/{streams[0]}/events?lastEventId=0"
+            : $"/api/events?{string.Join('&', streams.Select(stream => $"stream={stream}"))}&lastEventId=0";
+        string StreamOf(int i) => streams[i % streamCount];
         var page = await chromium.NewPageAsync();
-        var source = await NativeEventSource.OpenAsync(page, first.BaseAddress, $"/api/streams/{stream}/events?lastEventId=0");
+        var source = await NativeEventSource.OpenAsync(page, first.BaseAddress, path);
         await source.WaitForOpenAsync();
 
         for (var i = 1; i <= 10; i++)
         {
-            await Publisher.PublishAsync(first.Client, stream, $"e{i}");
+            await Publisher.PublishAsync(first.Client, StreamOf(i), $"e{i}");
         }
 
         await source.WaitForEventsAsync(10);
         await first.DisposeAsync();
         for (var i = 11; i <= 20; i++)
         {
-            await Publisher.PublishAsync(other.Client, stream, $"e{i}");
+            await Publisher.PublishAsync(other.Client, StreamOf(i), $"e{i}");
         }
 
         await using var restarted = await BridgeServerProcess.StartAsync(settings, port);
         for (var i = 21; i <= 30; i++)
         {
-            await Publisher.PublishAsync(restarted.Client, stream, $"e{i}");
+            await Publisher.PublishAsync(restarted.Client, StreamOf(i), $"e{i}");
         }
 
         await source.WaitForEventsAsync(30);
         var log = await source.ReadAsync();
-        Assert.Equal(Enumerable.Range(1, 30).Select(i => $"e{i}"), log.Events.Select(e => e.Data));
+        Assert.Equal(30, log.Events.Count);
+        foreach (var stream in streams)
+        {
+            var expected = Enumerable.Range(1, 30).Where(i => StreamOf(i) == stream).Select(i => $"e{i}");
+            Assert.Equal(expected, log.Events.Where(e => streamCount == 1 || e.Stream == stream).Select(e => e.Data));
+        }
+
         Assert.True(log.Opens.Count >= 2, "The browser reopened the stream after the restart.");
     }
 }
