@@ -7,8 +7,9 @@
 //   comments: "closes-in <s>" (the page counts down to the reconnection) and "live" (where replay ends, so replayed
 //   events are marked). A bridge.stream event names the stream of the events after it. A token goes in the
 //   Authorization header of every connection.
-// - With ?client=eventsource (or ?types=…), the browser's native EventSource on one stream, which dispatches only the
-//   types a page listens for and cannot send headers: the token goes into the bridge_token cookie
+// - With ?client=eventsource (or ?types=…), the browser's native EventSource on the same URL, which dispatches only
+//   the types a page listens for (plus bridge.stream, which names the stream of the events after it) and cannot send
+//   headers: the token goes into the bridge_token cookie
 //   (POST /api/auth/session) before connecting, and again whenever a fresh one is pasted; the stream ends when the
 //   old token expires, and the browser's reconnection carries the new cookie. A refused connection (an expired
 //   token, a full server) makes EventSource give up for good; the page then opens a new one after a growing delay,
@@ -27,7 +28,8 @@ let initialCursor = params.get('lastEventId');
 const native = params.get('client') === 'eventsource' || params.has('types');
 
 let source = null;
-let connectedStream = null;
+let connectedStreams = null;
+let namedStream = null; // The stream the last bridge.stream event named, on several streams.
 let generation = 0; // Bumped by disconnect(), so an open() still waiting for the session answer gives up.
 let lastEventId = null;
 let opens = 0;
@@ -81,7 +83,7 @@ function connect(event) {
   opens = 0;
   $('disconnect').disabled = false;
   if (native) {
-    connectedStream = names[0];
+    connectedStreams = names;
     open();
   } else {
     follow(names);
@@ -172,9 +174,11 @@ async function open() {
     return;
   }
 
-  const url = `/api/streams/${encodeURIComponent(connectedStream)}/events`;
+  const url = subscriptionUrl(connectedStreams);
   $('request').textContent = `GET ${url}`;
-  source = new EventSource(lastEventId === null ? url : `${url}?lastEventId=${encodeURIComponent(lastEventId)}`);
+  const separator = url.includes('?') ? '&' : '?';
+  source = new EventSource(lastEventId === null ? url : `${url}${separator}lastEventId=${encodeURIComponent(lastEventId)}`);
+  source.addEventListener('bridge.stream', (event) => { namedStream = event.data; });
   source.addEventListener('open', () => {
     opens += 1;
     retryDelay = 1000;
@@ -209,7 +213,7 @@ function disconnect() {
   retryTimer = null;
   source?.close();
   source = null;
-  connectedStream = null;
+  connectedStreams = null;
   if (following) {
     following.source.onstate = null;
     following.source.stop();
@@ -232,7 +236,7 @@ async function tokenChanged() {
 
   if (source) {
     await storeToken();
-  } else if (connectedStream) {
+  } else if (connectedStreams) {
     clearTimeout(retryTimer);
     open();
   }
@@ -247,7 +251,11 @@ function listen(type) {
   listening.add(type);
   source.addEventListener(type, (event) => {
     lastEventId = event.lastEventId;
-    showEvent(event);
+    if (connectedStreams.length > 1) {
+      showEvent({ type: event.type, data: event.data, lastEventId: ownId(event.lastEventId, connectedStreams, namedStream) }, { stream: namedStream });
+    } else {
+      showEvent(event);
+    }
   });
 }
 
