@@ -3,6 +3,7 @@ using System.Text.Json;
 using Azure.Data.Tables;
 using Bridge.DevKit;
 using Bridge.Testing;
+using Microsoft.Extensions.DependencyInjection;
 
 namespace Bridge.Server.Tests;
 
@@ -74,6 +75,52 @@ public class RegressedHistoryTests
         Assert.All(after, id => Assert.NotEqual(Epoch(before[0]), Epoch(id)));
         await AssertToldAndGivenAsync(subscribers, resumeAfter: 0, after, "new");
         await DisposeAllAsync(subscribers);
+    }
+
+    [Fact]
+    public async Task A_response_on_several_streams_is_told_which_streams_history_was_replaced_and_its_cursor_resumes_in_the_new_one()
+    {
+        var azurite = await AzuriteProcess.Shared;
+        var table = TestNames.Table();
+        await using var server = await BridgeTestServer.StartAsync(azurite.ConnectionString, new Dictionary<string, string?>
+        {
+            ["Storage:EventsTable"] = table,
+            ["Tail:PollIntervalMilliseconds"] = "200",
+        });
+        var (a, b) = (TestNames.Stream("replaced-a"), TestNames.Stream("replaced-b"));
+        await PublishAsync(server, a, "old a", 3);
+        await PublishAsync(server, b, "old b", 2);
+        var url = $"/api/events?stream={a}&stream={b}";
+        await using var subscriber = await SseConnection.OpenAsync(server.Client, url + "&lastEventId=0");
+        Assert.Equal(5, (await subscriber.ReadEventsAsync(5, Waits.Within(10))).Count);
+
+        var tables = new TableClient(azurite.ConnectionString, table);
+        await tables.DeleteAsync();
+        await tables.CreateAsync();
+        var afterA = await PublishAsync(server, a, "new a", 2);
+        var afterB = await PublishAsync(server, b, "new b", 1);
+        var received = await subscriber.ReadEventsAsync(5, Waits.Within(30));
+
+        foreach (var (stream, after, prefix) in new[] { (a, afterA, "new a"), (b, afterB, "new b") })
+        {
+            var ofStream = received.Where(e => e.Stream == stream).ToList();
+            Assert.Equal(["bridge.gap", .. after.Select(_ => "message")], ofStream.Select(e => e.Type));
+            using var notice = JsonDocument.Parse(ofStream[0].Data);
+            Assert.Equal(stream, notice.RootElement.GetProperty("stream").GetString());
+            Assert.Equal("history-replaced", notice.RootElement.GetProperty("reason").GetString());
+            Assert.Equal(Enumerable.Range(1, after.Count).Select(i => $"{prefix} {i}"), ofStream.Skip(1).Select(e => e.Data));
+        }
+
+        // The response's last id holds both streams' positions in their new epochs: a reconnection gets no notice.
+        await using var resumed = await SseConnection.OpenAsync(server.Client, url, lastEventId: subscriber.LastEventId);
+        await Waits.Eventually(() => server.Services.GetRequiredService<Bridge.Hub.StreamHub>().Subscribers >= 4);
+        using (var response = await Api.PublishAsync(server.Client, b, "newer b"))
+        {
+            response.EnsureSuccessStatusCode();
+        }
+
+        var next = await resumed.ReadEventAsync(Waits.Within(15));
+        Assert.Equal((b, "message", "newer b"), (next!.Stream, next.Type, next.Data));
     }
 
     private static async Task<List<string>> PublishAsync(BridgeTestServer server, string stream, string prefix, int count)
