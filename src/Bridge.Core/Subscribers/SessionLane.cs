@@ -15,7 +15,7 @@ internal sealed class SessionLane(int index, StreamName stream, StreamCursor cur
 
     public StreamCursor Cursor { get; } = cursor;
 
-    /// <summary>The stream's tail in this process, once found.</summary>
+    /// <summary>The stream's tail in this process, once found; null again once the response has detached from it.</summary>
     public StreamTail? Tail { get; set; }
 
     /// <summary>The epoch of the ids written for this stream.</summary>

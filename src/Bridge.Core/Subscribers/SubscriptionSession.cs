@@ -185,11 +185,13 @@ public sealed partial class SubscriptionSession
     /// <summary>Sends on what was written to <see cref="LaneOutput"/> for <paramref name="lane"/>.</summary>
     private void Emit(SessionLane lane) => _multiplexed?.Commit(lane.Index);
 
+    /// <summary>Takes the subscriber off every tail it was registered with; once, however often it is called.</summary>
     private void Detach(Subscriber subscriber)
     {
         foreach (var lane in _lanes)
         {
             lane.Tail?.Detach(subscriber);
+            lane.Tail = null;
         }
     }
 

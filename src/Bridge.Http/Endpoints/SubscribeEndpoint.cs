@@ -71,7 +71,7 @@ public sealed class SubscribeEndpoint(
         {
             if (!rules.TryParseStream(text, out var name, out var error))
             {
-                refusal = new Refusal(Problems.InvalidStreamName, text.Length == 0 ? $"{error} Name each stream once: ?stream=a&stream=b." : $"'{text}': {error}");
+                refusal = new Refusal(Problems.InvalidStreamName, text.Length == 0 ? $"{error} Name the streams to subscribe to: ?stream=a&stream=b." : $"'{text}': {error}");
                 return false;
             }
 
