@@ -129,8 +129,14 @@ internal sealed class WriterTurns(TimeProvider time)
     /// <summary>This writer's place among the live writers in id order, and how many there are.</summary>
     private (long Position, long Writers) Seat(long now)
     {
-        var position = LiveRivals(now).Count(rival => string.CompareOrdinal(rival.Key, Id) < 0);
-        return (position, LiveRivals(now).Count() + 1);
+        var (position, writers) = (0L, 1L);
+        foreach (var rival in LiveRivals(now))
+        {
+            position += string.CompareOrdinal(rival.Key, Id) < 0 ? 1 : 0;
+            writers++;
+        }
+
+        return (position, writers);
     }
 
     private static IEnumerable<(string Id, long LastSeen)> Parse(string? writers)

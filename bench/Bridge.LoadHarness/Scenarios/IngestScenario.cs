@@ -99,12 +99,16 @@ internal static class IngestScenario
     {
         var table = await FreshTableAsync(connection);
         var stream = StreamName.Parse("raw-" + Guid.NewGuid().ToString("N"));
-        var elapsed = await WriteRawAsync(table, stream, count, data);
+        var elapsed = await WriteRawAsync(table, stream, count, data, withKeys: true);
         await table.DeleteAsync();
         return elapsed;
     }
 
-    private static async Task<TimeSpan> WriteRawAsync(TableClient table, StreamName stream, int count, byte[] data)
+    /// <summary>
+    /// Writes <paramref name="count"/> event rows to <paramref name="stream"/> as sequential 100-entity transactions, each
+    /// with an idempotency key when <paramref name="withKeys"/>, as the events they are compared with have.
+    /// </summary>
+    internal static async Task<TimeSpan> WriteRawAsync(TableClient table, StreamName stream, int count, byte[] data, bool withKeys)
     {
         var started = Stopwatch.StartNew();
         for (var first = 1; first <= count; first += 100)
@@ -112,7 +116,7 @@ internal static class IngestScenario
             var transaction = new List<TableTransactionAction>(100);
             for (var id = first; id < first + 100 && id <= count; id++)
             {
-                var newEvent = new NewEvent(EventType.Message, data, IdempotencyKey.Parse(Guid.NewGuid().ToString()));
+                var newEvent = new NewEvent(EventType.Message, data, withKeys ? IdempotencyKey.Parse(Guid.NewGuid().ToString()) : null);
                 transaction.Add(new TableTransactionAction(TableTransactionActionType.Add, EventRows.Encode(stream, id, newEvent, DateTimeOffset.UtcNow, null)));
             }
 

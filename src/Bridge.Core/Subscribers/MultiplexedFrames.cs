@@ -20,7 +20,7 @@ namespace Bridge.Subscribers;
 internal sealed class MultiplexedFrames
 {
     private readonly IBufferWriter<byte> _output;
-    private readonly string _tag;
+    private readonly byte[] _tag;
     private readonly IReadOnlyList<StreamName> _streams;
     private readonly long[] _positions;
     private readonly byte[][] _epochs;
@@ -31,7 +31,7 @@ internal sealed class MultiplexedFrames
     public MultiplexedFrames(IBufferWriter<byte> output, SubscriptionCursor cursor)
     {
         _output = output;
-        _tag = cursor.Tag;
+        _tag = Encoding.ASCII.GetBytes(cursor.Tag);
         _streams = cursor.Streams;
         _positions = new long[_streams.Count];
         _epochs = new byte[_streams.Count][];
@@ -127,7 +127,8 @@ internal sealed class MultiplexedFrames
     private void WriteCursor(IBufferWriter<byte> output)
     {
         var span = output.GetSpan(SubscriptionCursor.MaxLength(_positions.Length));
-        var written = Encoding.ASCII.GetBytes(_tag, span);
+        _tag.CopyTo(span);
+        var written = _tag.Length;
         for (var lane = 0; lane < _positions.Length; lane++)
         {
             span[written++] = (byte)SubscriptionCursor.Separator;

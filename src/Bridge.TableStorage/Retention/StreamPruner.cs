@@ -30,10 +30,15 @@ internal sealed class StreamPruner(TableClient table, int windowSize, TimeProvid
     /// <summary>Prunes <paramref name="stream"/> by <paramref name="rule"/>; returns how many events were deleted.</summary>
     public async Task<int> PruneAsync(StreamName stream, RetentionRule rule, CancellationToken cancellationToken)
     {
+        if (rule.KeepsEverything)
+        {
+            return 0;
+        }
+
         var (lastId, marker) = await ReadHeadAndMarkerAsync(stream, cancellationToken).ConfigureAwait(false);
         var prunedThrough = marker?.GetInt64(EventRows.PrunedThroughProperty) ?? 0;
         var newestPrunable = Math.Min(lastId - windowSize, prunedThrough + MaxEventsPerRound);
-        if (rule.KeepsEverything || newestPrunable <= prunedThrough)
+        if (newestPrunable <= prunedThrough)
         {
             return 0;
         }
