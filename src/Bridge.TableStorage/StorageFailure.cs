@@ -10,13 +10,15 @@ namespace Bridge.TableStorage;
 internal static class StorageFailure
 {
     /// <summary>
-    /// True for the SDK's ways of saying that storage failed: a refused or failed request, a transport error, the
-    /// <see cref="AggregateException"/> it throws once its retries are spent (one inner exception per attempt), a
-    /// request timeout (a cancellation the caller did not ask for), and the operation timeout running out.
+    /// True for the SDK's ways of saying that storage failed: a refused or failed request, a transport error (a
+    /// <see cref="System.Net.Sockets.SocketException"/> too, which .NET's HTTP client lets through unwrapped when the
+    /// other end closes a connection it is still opening), the <see cref="AggregateException"/> it throws once its
+    /// retries are spent (one inner exception per attempt), a request timeout (a cancellation the caller did not ask
+    /// for), and the operation timeout running out.
     /// </summary>
     public static bool IsStorageFailure(Exception exception, CancellationToken callerToken) => exception switch
     {
-        RequestFailedException or IOException or System.Net.Http.HttpRequestException or TimeoutException => true,
+        RequestFailedException or IOException or System.Net.Http.HttpRequestException or System.Net.Sockets.SocketException or TimeoutException => true,
         AggregateException aggregate => aggregate.InnerExceptions.Any(inner => IsStorageFailure(inner, callerToken)),
         OperationCanceledException => !callerToken.IsCancellationRequested,
         _ => false,
