@@ -31,9 +31,12 @@ public sealed partial class BridgeServerProcess : IAsyncDisposable
     /// <summary>
     /// Starts a server. <paramref name="settings"/> are environment variables in <c>Section__Key</c> form, exactly as an
     /// operator would set them. <paramref name="port"/> 0 picks a free one. <paramref name="assembly"/> is the server
-    /// to run, this repository's build by default (a benchmark may run another commit's).
+    /// to run, this repository's build by default (a benchmark may run another commit's). The per-client limits are
+    /// raised (<see cref="LoadGeneratorLimits"/>) unless <paramref name="productLimits"/>, for a measurement of the
+    /// defaults an operator gets.
     /// </summary>
-    public static async Task<BridgeServerProcess> StartAsync(IDictionary<string, string> settings, int port = 0, string? assembly = null, string scheme = "http")
+    public static async Task<BridgeServerProcess> StartAsync(
+        IDictionary<string, string> settings, int port = 0, string? assembly = null, string scheme = "http", bool productLimits = false)
     {
         ArgumentNullException.ThrowIfNull(settings);
         assembly ??= RepositoryPaths.ServerAssembly;
@@ -50,7 +53,7 @@ public sealed partial class BridgeServerProcess : IAsyncDisposable
             // local.settings.json names the local Service Bus endpoint; a caller that wants ingest names its own.
             ["ServiceBusConnection"] = string.Empty,
         };
-        foreach (var (key, value) in LoadGeneratorLimits.Settings)
+        foreach (var (key, value) in productLimits ? new Dictionary<string, string>() : LoadGeneratorLimits.Settings)
         {
             environment[key.Replace(":", "__", StringComparison.Ordinal)] = value;
         }

@@ -31,8 +31,12 @@ internal static class PublishScenario
         var warmUp = options.Int("publish-warmup", 10_000);
 
         await using var azurite = await AzuriteProcess.StartAsync();
-        var defaults = new Dictionary<string, string>(options.Pairs("server-env")) { ["AzureWebJobsStorage"] = azurite.ConnectionString };
-        await using var server = await BridgeServerProcess.StartAsync(defaults, assembly: options.Text("server-assembly"));
+        var defaults = new Dictionary<string, string>(options.Pairs("server-env"))
+        {
+            ["AzureWebJobsStorage"] = azurite.ConnectionString,
+            ["Telemetry__PrometheusScrapeEndpoint"] = "true", // to count commits, read only between measurements
+        };
+        await using var server = await BridgeServerProcess.StartAsync(defaults, assembly: options.Text("server-assembly"), productLimits: true);
         await using var refusing = await BridgeServerProcess.StartAsync(
             new Dictionary<string, string>(defaults) { ["Limits__PublishRequestsPerSecond"] = "1", ["Limits__PublishBurst"] = "1" },
             assembly: options.Text("server-assembly"));
@@ -58,7 +62,7 @@ internal static class PublishScenario
             var refusedCpu = await RefusedAsync(refusing, azurite, publishers, events, data);
             var raw = new Raw((rawBefore.Rate + rawAfter.Rate) / 2, (rawBefore.AzuriteCpuPerEvent + rawAfter.AzuriteCpuPerEvent) / 2);
             measured.Add((raw, single, batch, refusedCpu));
-            report.Progress($"  round {round}: raw {raw.Rate:F0}/s (Azurite {raw.AzuriteCpuPerEvent:F0} µs/event); single {single.Rate:F0}/s ({single.Rate / raw.Rate:F2}, {single.Refused} refused, server {single.ServerCpuPerEvent:F0} + Azurite {single.AzuriteCpuPerEvent:F0} µs/event); batch {batch.Rate:F0}/s ({batch.Rate / raw.Rate:F2}, server {batch.ServerCpuPerEvent:F0} + Azurite {batch.AzuriteCpuPerEvent:F0} µs/event); refused {refusedCpu:F0} µs/request");
+            report.Progress($"  round {round}: raw {raw.Rate:F0}/s (Azurite {raw.AzuriteCpuPerEvent:F0} µs/event); single {single.Rate:F0}/s ({single.Rate / raw.Rate:F2}, {single.Refused} refused, server {single.ServerCpuPerEvent:F0} + Azurite {single.AzuriteCpuPerEvent:F0} + publishers {single.ClientCpuPerEvent:F0} µs/event, {single.EventsPerCommit:F0} events/commit); batch {batch.Rate:F0}/s ({batch.Rate / raw.Rate:F2}, server {batch.ServerCpuPerEvent:F0} + Azurite {batch.AzuriteCpuPerEvent:F0} + publishers {batch.ClientCpuPerEvent:F0} µs/event, {batch.EventsPerCommit:F0} events/commit); refused {refusedCpu:F0} µs/request");
         }
 
         var singleRatio = IngestScenario.Median(measured.Select(m => m.Single.Rate / m.Raw.Rate));
@@ -79,7 +83,7 @@ internal static class PublishScenario
         return new Result(singleRatio, batchRatio, measured.Sum(m => m.Single.Refused + m.Batch.Refused), refusedCpuMedian / acceptedCpu);
     }
 
-    private sealed record Path(double Rate, double CpuPerRequest, int Refused, double ServerCpuPerEvent, double AzuriteCpuPerEvent);
+    private sealed record Path(double Rate, double CpuPerRequest, int Refused, double ServerCpuPerEvent, double AzuriteCpuPerEvent, double ClientCpuPerEvent, double EventsPerCommit);
 
     private sealed record Raw(double Rate, double AzuriteCpuPerEvent);
 
@@ -117,8 +121,10 @@ internal static class PublishScenario
     {
         var next = 0;
         var refused = 0;
+        var commitsBefore = await CommitsAsync(server);
         var cpuBefore = Measure.CpuTime(server.ProcessId);
         var azuriteBefore = Measure.CpuTime(azurite.Process.Id);
+        var clientBefore = Measure.CpuTime(Environment.ProcessId);
         var started = Stopwatch.GetTimestamp();
         await Task.WhenAll(Enumerable.Range(0, publishers).Select(_ => Task.Run(async () =>
         {
@@ -138,12 +144,24 @@ internal static class PublishScenario
         var elapsed = Stopwatch.GetElapsedTime(started);
         var cpu = Measure.CpuTime(server.ProcessId) - cpuBefore;
         var azuriteCpu = Measure.CpuTime(azurite.Process.Id) - azuriteBefore;
+        var clientCpu = Measure.CpuTime(Environment.ProcessId) - clientBefore;
+        var commits = await CommitsAsync(server) - commitsBefore;
         return new Path(
             events * (1 - (refused / (double)requests)) / elapsed.TotalSeconds,
             cpu.TotalMicroseconds / requests,
             refused,
             cpu.TotalMicroseconds / events,
-            azuriteCpu.TotalMicroseconds / events);
+            azuriteCpu.TotalMicroseconds / events,
+            clientCpu.TotalMicroseconds / events,
+            commits == 0 ? 0 : events / (double)commits);
+    }
+
+    /// <summary>The server's committed transactions so far, from its Prometheus endpoint.</summary>
+    private static async Task<long> CommitsAsync(BridgeServerProcess server)
+    {
+        var metrics = await server.Client.GetStringAsync("/metrics");
+        var line = metrics.Split('\n').FirstOrDefault(line => line.StartsWith("bridge_storage_transactions_total{", StringComparison.Ordinal) && line.Contains("kind=\"commit\"", StringComparison.Ordinal));
+        return line is null ? 0 : long.Parse(line[(line.LastIndexOf(' ') + 1)..], System.Globalization.CultureInfo.InvariantCulture);
     }
 
     /// <summary>Writes <paramref name="events"/> event rows straight to storage, as sequential 100-entity transactions.</summary>
