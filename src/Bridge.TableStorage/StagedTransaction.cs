@@ -61,13 +61,32 @@ internal sealed class StagedTransaction
         DateTimeOffset now)
     {
         var staged = new StagedTransaction(stream, tableUri, (previous?.LastId ?? writer.LastId) + 1, writer.Epoch.Id, now);
-        var headCost = staged.Transaction.HeadCost;
+        staged.Fill(stream, queued, previous, writer);
+        return staged;
+    }
+
+    /// <summary>
+    /// Adds what was queued since this transaction was staged, once the one that was in flight then has committed and
+    /// been applied: so an append that arrived during that round trip goes with the next one rather than the one after.
+    /// </summary>
+    public void TopUp(StreamName stream, IReadOnlyList<PendingAppend> queued, StreamWriterState writer) =>
+        Fill(stream, queued, previous: null, writer);
+
+    /// <summary>Takes events from <paramref name="queued"/>, after those already taken, until one does not fit.</summary>
+    private void Fill(StreamName stream, IReadOnlyList<PendingAppend> queued, StagedTransaction? previous, StreamWriterState writer)
+    {
+        var headCost = Transaction.HeadCost;
         foreach (var append in queued)
         {
-            var index = previous?.EndOf(append) ?? append.Next;
-            if (index == 0 && staged.Events.Count > 0 && !staged.CanTakeWhole(stream, append, headCost))
+            var index = EndOf(append) ?? previous?.EndOf(append) ?? append.Next;
+            if (index == append.Events.Count)
             {
-                break;
+                continue;
+            }
+
+            if (index == 0 && Events.Count > 0 && !CanTakeWhole(stream, append, headCost))
+            {
+                return;
             }
 
             for (; index < append.Events.Count; index++)
@@ -75,30 +94,28 @@ internal sealed class StagedTransaction
                 var newEvent = append.Events[index];
                 var key = newEvent.IdempotencyKey?.Value;
                 if (key is not null &&
-                    (writer.TryGetId(key, out var originalId) || previous?.TryGetNewId(key, out originalId) == true || staged.TryGetNewId(key, out originalId)))
+                    (writer.TryGetId(key, out var originalId) || previous?.TryGetNewId(key, out originalId) == true || TryGetNewId(key, out originalId)))
                 {
-                    staged.Results.Add((append, index, new AppendResult(originalId, IsDuplicate: true, staged._epoch)));
+                    Results.Add((append, index, new AppendResult(originalId, IsDuplicate: true, _epoch)));
                     continue;
                 }
 
-                var id = staged.LastId + 1;
-                var row = EventRows.Encode(stream, id, newEvent, now, staged.Events.Count == 0 ? staged.CommitToken : null);
-                if (!staged.Transaction.TryAddInsert(row, reserveOperations: 1, reserveBytes: headCost))
+                var id = LastId + 1;
+                var row = EventRows.Encode(stream, id, newEvent, StoredAt, Events.Count == 0 ? CommitToken : null);
+                if (!Transaction.TryAddInsert(row, reserveOperations: 1, reserveBytes: headCost))
                 {
                     break;
                 }
 
-                staged.AddNew(append, index, new StoredEvent(id, newEvent.Type, newEvent.Data, now, key));
+                AddNew(append, index, new StoredEvent(id, newEvent.Type, newEvent.Data, StoredAt, key));
             }
 
-            staged.Ends[append] = index;
+            Ends[append] = index;
             if (index < append.Events.Count)
             {
-                break;
+                return;
             }
         }
-
-        return staged;
     }
 
     private int? EndOf(PendingAppend append) => Ends.TryGetValue(append, out var end) ? end : null;

@@ -24,8 +24,9 @@ namespace Bridge.TableStorage;
 /// </para>
 /// <para>
 /// While one transaction is in flight the next is already staged (<see cref="StagedTransaction"/>) on the assumption
-/// that the first commits; it is thrown away if it does not. So staging overlaps storage round trips. One drain task
-/// runs while appends are queued; an idle stream costs no task and no timer.
+/// that the first commits; it is thrown away if it does not. So staging overlaps storage round trips. Once the first
+/// has committed, the next is topped up with the appends queued meanwhile and sent. One drain task runs while appends
+/// are queued; an idle stream costs no task and no timer.
 /// </para>
 /// </remarks>
 internal sealed partial class StreamAppender
@@ -173,8 +174,17 @@ internal sealed partial class StreamAppender
 
                     // The next transaction's ids assumed nobody else wrote after this one; a commit recognised only
                     // after a conflict may have been followed by other writers, so then it is staged again. A turn
-                    // that ended leaves it for the next.
-                    current = next is { IsEmpty: false } && _writer.LastId == current.LastId && _writer.Turns.MayContinue() ? next : null;
+                    // that ended leaves it for the next. Otherwise it also takes what arrived during the round trip:
+                    // those callers then wait for one commit rather than two, and each commit carries more events.
+                    if (next is not null && _writer.LastId == current.LastId && _writer.Turns.MayContinue())
+                    {
+                        next.TopUp(_stream, TakeQueue(stopWhenEmpty: false) ?? [], _writer);
+                        current = next.IsEmpty ? null : next;
+                    }
+                    else
+                    {
+                        current = null;
+                    }
                 }
             }
             catch (Exception exception)

@@ -63,6 +63,60 @@ public class StagedTransactionTests
         Assert.All(staged.Results.Where(result => result.Append == repeated), result => Assert.True(result.Result.IsDuplicate));
     }
 
+    [Fact]
+    public void Once_the_transaction_in_flight_is_applied_the_next_takes_the_calls_queued_meanwhile()
+    {
+        var large = Append(150);
+        var next = StagedBehindACommit(large);
+        var arrivedDuringTheRoundTrip = Append(10);
+
+        next.TopUp(Stream, [large, arrivedDuringTheRoundTrip], _writer);
+        next.TopUp(Stream, [large, arrivedDuringTheRoundTrip], _writer);
+
+        Assert.Equal(Enumerable.Range(100, 61).Select(i => (long)i), next.Events.Select(e => e.Id));
+        Assert.Equal(10, next.Ends[arrivedDuringTheRoundTrip]);
+    }
+
+    [Fact]
+    public void A_top_up_still_never_splits_a_call_that_fits_in_one_transaction()
+    {
+        var large = Append(150);
+        var next = StagedBehindACommit(large);
+        var tooLargeForWhatIsLeft = Append(60);
+
+        next.TopUp(Stream, [large, tooLargeForWhatIsLeft], _writer);
+
+        Assert.Equal(51, next.Events.Count);
+        Assert.False(next.Ends.ContainsKey(tooLargeForWhatIsLeft));
+    }
+
+    [Fact]
+    public void A_top_up_settles_a_repeat_of_an_event_just_committed_as_a_duplicate()
+    {
+        var first = Append(120, keyPrefix: "k");
+        var next = StagedBehindACommit(first);
+        var repeat = Append(5, keyPrefix: "k");
+
+        next.TopUp(Stream, [first, repeat], _writer);
+
+        Assert.Equal(21, next.Events.Count);
+        Assert.Equal(Enumerable.Range(1, 5).Select(i => (long)i), next.Results.Where(result => result.Append == repeat).Select(result => result.Result.Id));
+        Assert.All(next.Results.Where(result => result.Append == repeat), result => Assert.True(result.Result.IsDuplicate));
+    }
+
+    /// <summary>
+    /// The rest of <paramref name="large"/>, staged while its first transaction was in flight, after that one committed
+    /// as the appender applies it: the writer learns its ids and keys, and the call how far it got.
+    /// </summary>
+    private StagedTransaction StagedBehindACommit(PendingAppend large)
+    {
+        var inFlight = Stage([large], previous: null);
+        var next = Stage([large], previous: inFlight);
+        _writer.Committed(inFlight.Events, headETag: null);
+        large.Next = inFlight.Ends[large];
+        return next;
+    }
+
     private StagedTransaction Stage(IReadOnlyList<PendingAppend> queued, StagedTransaction? previous) =>
         StagedTransaction.Stage(Stream, Table.Uri, queued, previous, _writer, DateTimeOffset.UtcNow);
 

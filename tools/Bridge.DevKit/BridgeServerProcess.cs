@@ -45,8 +45,10 @@ public sealed partial class BridgeServerProcess : IAsyncDisposable
             throw new InvalidOperationException($"The server is not built at {assembly}.");
         }
 
-        var environment = new Dictionary<string, string>
+        var environment = new Dictionary<string, string?>
         {
+            // The load harness handles its own sockets' completions inline; the server runs as shipped unless told.
+            ["DOTNET_SYSTEM_NET_SOCKETS_INLINE_COMPLETIONS"] = null,
             ["Logging__LogLevel__Default"] = "Warning",
             ["Logging__LogLevel__Microsoft.Hosting.Lifetime"] = "Information",
 

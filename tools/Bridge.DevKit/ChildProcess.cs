@@ -37,8 +37,11 @@ public sealed partial class ChildProcess : IAsyncDisposable
         }
     }
 
-    /// <summary>Starts <paramref name="command"/> with <paramref name="arguments"/> and <paramref name="environment"/>.</summary>
-    public static async Task<ChildProcess> StartAsync(string command, IEnumerable<string> arguments, IDictionary<string, string>? environment = null)
+    /// <summary>
+    /// Starts <paramref name="command"/> with <paramref name="arguments"/>, in this process's environment changed by
+    /// <paramref name="environment"/>, where a null value removes a variable.
+    /// </summary>
+    public static async Task<ChildProcess> StartAsync(string command, IEnumerable<string> arguments, IDictionary<string, string?>? environment = null)
     {
         var start = new ProcessStartInfo("node")
         {
@@ -54,9 +57,16 @@ public sealed partial class ChildProcess : IAsyncDisposable
             start.ArgumentList.Add(argument);
         }
 
-        foreach (var (name, value) in environment ?? new Dictionary<string, string>())
+        foreach (var (name, value) in environment ?? new Dictionary<string, string?>())
         {
-            start.Environment[name] = value;
+            if (value is null)
+            {
+                start.Environment.Remove(name);
+            }
+            else
+            {
+                start.Environment[name] = value;
+            }
         }
 
         var watchdog = Process.Start(start) ?? throw new InvalidOperationException($"Could not start {command}.");
