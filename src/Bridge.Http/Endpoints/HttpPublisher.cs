@@ -1,3 +1,4 @@
+using System.Text.Json;
 using Bridge.Events;
 using Bridge.Http.Admission;
 using Bridge.Http.Requests;
@@ -59,6 +60,14 @@ public sealed partial class HttpPublisher(
         return $"{context.Request.PathBase}/{BridgeRoutes.Prefix}/streams/{Uri.EscapeDataString(stream.Value)}/events" +
                $"?lastEventId={StreamCursor.Format(firstNew.Id - 1, firstNew.Epoch)}";
     }
+
+    /// <summary>
+    /// The answer to a publish, as JSON with its <c>Content-Length</c>. Written as a stream of unknown length it would
+    /// go out chunked, and Kestrel sends the last chunk in a packet of its own after the body, which the publisher, who
+    /// waits for the whole answer before publishing again, must also receive: two sends and two wake-ups per publish.
+    /// </summary>
+    public static IResult Answer<T>(T body, int statusCode) =>
+        TypedResults.Text(JsonSerializer.Serialize(body, JsonSerializerOptions.Web), "application/json; charset=utf-8", statusCode: statusCode);
 
     /// <summary>Publishes <paramref name="events"/>; the results, or the 503 to answer when storage failed.</summary>
     public async Task<(IReadOnlyList<AppendResult>? Results, Refusal? Refusal)> PublishAsync(HttpContext context, StreamName stream, List<NewEvent> events)

@@ -65,9 +65,8 @@ public sealed class PublishBatchEndpoint(
             context.Response.Headers.Location = HttpPublisher.LocationOf(context, name, firstNew);
         }
 
-        return TypedResults.Json(
+        return HttpPublisher.Answer(
             new PublishBatchResponse(name.Value, [.. results.Select(PublishBatchResult.From)]),
-            System.Text.Json.JsonSerializerOptions.Web,
-            statusCode: results.All(result => result.IsDuplicate) ? StatusCodes.Status200OK : StatusCodes.Status201Created);
+            results.All(result => result.IsDuplicate) ? StatusCodes.Status200OK : StatusCodes.Status201Created);
     }
 }

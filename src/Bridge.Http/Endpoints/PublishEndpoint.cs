@@ -68,9 +68,8 @@ public sealed class PublishEndpoint(EventRules rules, HttpPublisher publisher, I
             context.Response.Headers.Location = HttpPublisher.LocationOf(context, name, results[0]);
         }
 
-        return TypedResults.Json(
+        return HttpPublisher.Answer(
             new PublishResponse(name.Value, results[0].Id, StreamCursor.Format(results[0].Id, results[0].Epoch)),
-            System.Text.Json.JsonSerializerOptions.Web,
-            statusCode: results[0].IsDuplicate ? StatusCodes.Status200OK : StatusCodes.Status201Created);
+            results[0].IsDuplicate ? StatusCodes.Status200OK : StatusCodes.Status201Created);
     }
 }

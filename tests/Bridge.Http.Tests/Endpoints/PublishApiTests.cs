@@ -126,6 +126,25 @@ public class PublishApiTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task Publish_answers_give_their_length_rather_than_being_chunked()
+    {
+        // A chunked answer ends with a chunk of its own, which Kestrel sends after the body: a second packet that a
+        // publisher waiting for its answer must also receive before it can publish again.
+        var stream = TestNames.Stream("length");
+        using var created = await Api.PublishAsync(Client, stream, "one", key: "k1");
+        using var duplicate = await Api.PublishAsync(Client, stream, "one", key: "k1");
+        using var batch = await PostBatchAsync(stream, JsonContent.Create(new { events = new[] { new { data = "two" }, new { data = "three" } } }));
+
+        Assert.Equal([HttpStatusCode.Created, HttpStatusCode.OK, HttpStatusCode.Created], new[] { created, duplicate, batch }.Select(answer => answer.StatusCode));
+        foreach (var answer in new[] { created, duplicate, batch })
+        {
+            Assert.NotEqual(true, answer.Headers.TransferEncodingChunked);
+            Assert.Equal((await answer.Content.ReadAsByteArrayAsync()).Length, answer.Content.Headers.ContentLength);
+            Assert.Equal("application/json", answer.Content.Headers.ContentType?.MediaType);
+        }
+    }
+
+    [Fact]
     public async Task A_201_says_where_to_read_the_stream_from_the_new_event_on()
     {
         var stream = TestNames.Stream("location");
